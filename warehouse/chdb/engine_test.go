@@ -1,0 +1,53 @@
+package chdb
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestEngineRoundTrip(t *testing.T) {
+	if _, err := FindLibrary(); err != nil {
+		t.Skipf("libchdb not installed: %v", err)
+	}
+	dir := t.TempDir()
+	e, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.Query("CREATE DATABASE IF NOT EXISTS t1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Query("CREATE TABLE t1.x (a String, b UInt64) ENGINE = MergeTree ORDER BY a", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Query("INSERT INTO t1.x FORMAT JSONEachRow {\"a\":\"é'\\\\\",\"b\":1}\n{\"a\":\"z\",\"b\":2}\n", ""); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.Query("SELECT a, b FROM t1.x ORDER BY a", "JSONEachRow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(out); !strings.Contains(got, `"a":"é'\\"`) || !strings.Contains(got, `"b":"2"`) && !strings.Contains(got, `"b":2`) {
+		t.Fatalf("unexpected output %q", got)
+	}
+	_, err = e.Query("SELECT nope FROM t1.x", "")
+	var ce *Error
+	if err == nil || !asError(err, &ce) || ce.Code() != 47 {
+		t.Fatalf("want unknown identifier error (code 47), got %v", err)
+	}
+	// a Go panic after the engine installed its signal handlers must still be recoverable
+	func() {
+		defer func() { recover() }()
+		var p *int
+		_ = *p
+	}()
+}
+
+func asError(err error, target **Error) bool {
+	e, ok := err.(*Error)
+	if ok {
+		*target = e
+	}
+	return ok
+}

@@ -1,0 +1,103 @@
+// Package chdb is the embedded warehouse backend: ClickHouse's own engine, in process,
+// through libchdb.so loaded lazily with purego. Loading lazily (rather than in a package
+// init, as chdb-go does) lets the server backend run without the library and lets a
+// missing library become one clear error instead of a panic.
+package chdb
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"unsafe"
+
+	"github.com/ebitengine/purego"
+)
+
+// Version is the libchdb release the project pins (scripts/install-libchdb.sh).
+const Version = "26.5.3"
+
+// ErrLibraryMissing says libchdb.so could not be found; its message tells how to get it.
+var ErrLibraryMissing = errors.New("libchdb.so not found")
+
+type chdbResult struct{ internal unsafe.Pointer }
+
+var (
+	loadOnce sync.Once
+	loadErr  error
+	libPath  string
+
+	fnConnect        func(argc int32, argv **byte) **byte
+	fnCloseConn      func(conn **byte)
+	fnQueryN         func(conn *byte, query *byte, queryLen uintptr, format *byte, formatLen uintptr) *chdbResult
+	fnResultBuffer   func(res *chdbResult) *byte
+	fnResultLength   func(res *chdbResult) uintptr
+	fnResultError    func(res *chdbResult) *byte
+	fnResultRowsRead func(res *chdbResult) uint64
+	fnDestroyResult  func(res *chdbResult)
+)
+
+// CacheDir is where scripts/install-libchdb.sh puts the library.
+func CacheDir() string {
+	if d := os.Getenv("PMOHUB_CACHE_DIR"); d != "" {
+		return filepath.Join(d, "chdb", Version)
+	}
+	base := os.Getenv("XDG_CACHE_HOME")
+	if base == "" {
+		home, _ := os.UserHomeDir()
+		base = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(base, "pmohub", "chdb", Version)
+}
+
+// FindLibrary returns the path of libchdb.so: CHDB_LIB_PATH, then the project cache.
+func FindLibrary() (string, error) {
+	if p := os.Getenv("CHDB_LIB_PATH"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("%w: CHDB_LIB_PATH=%s: %v", ErrLibraryMissing, p, err)
+		}
+		return p, nil
+	}
+	p := filepath.Join(CacheDir(), "libchdb.so")
+	if _, err := os.Stat(p); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("%w: the embedded warehouse needs it; run `make libchdb` (or scripts/install-libchdb.sh) to fetch @chdb/lib-linux-x64-gnu@%s into %s, or set CHDB_LIB_PATH", ErrLibraryMissing, Version, CacheDir())
+}
+
+func load() error {
+	loadOnce.Do(func() {
+		p, err := FindLibrary()
+		if err != nil {
+			loadErr = err
+			return
+		}
+		h, err := purego.Dlopen(p, purego.RTLD_NOW|purego.RTLD_GLOBAL)
+		if err != nil {
+			loadErr = fmt.Errorf("loading %s: %w", p, err)
+			return
+		}
+		libPath = p
+		purego.RegisterLibFunc(&fnConnect, h, "chdb_connect")
+		purego.RegisterLibFunc(&fnCloseConn, h, "chdb_close_conn")
+		purego.RegisterLibFunc(&fnQueryN, h, "chdb_query_n")
+		purego.RegisterLibFunc(&fnResultBuffer, h, "chdb_result_buffer")
+		purego.RegisterLibFunc(&fnResultLength, h, "chdb_result_length")
+		purego.RegisterLibFunc(&fnResultError, h, "chdb_result_error")
+		purego.RegisterLibFunc(&fnResultRowsRead, h, "chdb_result_rows_read")
+		purego.RegisterLibFunc(&fnDestroyResult, h, "chdb_destroy_query_result")
+	})
+	return loadErr
+}
+
+func cstring(p *byte) string {
+	if p == nil {
+		return ""
+	}
+	n := 0
+	for *(*byte)(unsafe.Add(unsafe.Pointer(p), n)) != 0 {
+		n++
+	}
+	return string(unsafe.Slice(p, n))
+}
