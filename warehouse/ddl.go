@@ -1,0 +1,105 @@
+package warehouse
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Layout says where the tables go: a database, and optionally a cluster.
+type Layout struct {
+	Database string
+	// Cluster, when set, makes DDL run ON CLUSTER, storage tables Replicated… with a
+	// Distributed table in front, sharded by a hash of the dedup key (ReplacingMergeTree
+	// only deduplicates within a shard).
+	Cluster string
+}
+
+func (l Layout) onCluster() string {
+	if l.Cluster == "" {
+		return ""
+	}
+	return " ON CLUSTER " + quoteIdent(l.Cluster)
+}
+
+// Q qualifies a table or view name with the database.
+func (l Layout) Q(name string) string { return quoteIdent(l.Database) + "." + name }
+
+func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+
+// createDatabase is the first DDL statement.
+func (l Layout) createDatabase() string {
+	return "CREATE DATABASE IF NOT EXISTS " + quoteIdent(l.Database) + l.onCluster()
+}
+
+// createStorage returns the statements that create a table's versioned storage.
+func (l Layout) createStorage(t *Table) []string {
+	cols := columnsOf(t)
+	var defs []string
+	for _, c := range cols {
+		defs = append(defs, "    "+c.Name+" "+c.Type)
+	}
+	body := "(\n" + strings.Join(defs, ",\n") + "\n)"
+	key := strings.Join(sortKey(t), ", ")
+	if l.Cluster == "" {
+		return []string{fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s %s\nENGINE = ReplacingMergeTree(version, is_deleted)\nORDER BY (%s)",
+			l.Q(t.Storage()), body, key)}
+	}
+	local := t.Storage() + "_local"
+	return []string{
+		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s%s %s\nENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/%s', '{replica}', version, is_deleted)\nORDER BY (%s)",
+			l.Q(local), l.onCluster(), body, local, key),
+		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s%s AS %s\nENGINE = Distributed(%s, %s, %s, cityHash64(%s))",
+			l.Q(t.Storage()), l.onCluster(), l.Q(local), quoteSQL(l.Cluster), quoteSQL(l.Database), quoteSQL(local), key),
+	}
+}
+
+// currentView returns the view that shows a table's current, non-deleted state.
+func (l Layout) currentView(t *Table) string {
+	var cols []string
+	for _, c := range columnsOf(t) {
+		switch c.Name {
+		case "version", "is_deleted", "generation":
+			continue
+		}
+		cols = append(cols, c.Name)
+	}
+	where := "is_deleted = 0"
+	if t.Canonical {
+		where += fmt.Sprintf(" AND (tenant, source, generation) IN (SELECT tenant, source, generation FROM %s FINAL)", l.Q(SourceGenerations.Storage()))
+	}
+	if t == WorkItems {
+		return l.workItemsView(cols, where)
+	}
+	if t == People {
+		cols = append(cols, "if(email != '', concat('email:', lower(email)), person_id) AS canonical_id")
+	}
+	return fmt.Sprintf("CREATE OR REPLACE VIEW %s%s AS\nSELECT %s\nFROM %s FINAL\nWHERE %s",
+		l.Q(t.Name), l.onCluster(), strings.Join(cols, ", "), l.Q(t.Storage()), where)
+}
+
+// workItemsView resolves project_id through project_members: another source (a portfolio
+// register) that names the item's scope (a Jira project, a repository, a sheet) puts the
+// item in its portfolio project; otherwise the mapped project_id stands. project_members
+// is small, so the join is a cheap hash join.
+func (l Layout) workItemsView(cols []string, where string) string {
+	var sel []string
+	for _, c := range cols {
+		if c == "project_id" {
+			sel = append(sel, "if(notEmpty(arrayFirst(x -> x.1 != w.source, m.members).2), arrayFirst(x -> x.1 != w.source, m.members).2, w.project_id) AS project_id")
+			continue
+		}
+		sel = append(sel, "w."+c+" AS "+c)
+	}
+	members := fmt.Sprintf("SELECT tenant, concat(member_kind, ':', member_ref) AS scope, arraySort(groupArray((source, project_id))) AS members FROM %s GROUP BY tenant, scope",
+		l.Q(ProjectMembers.Name))
+	return fmt.Sprintf("CREATE OR REPLACE VIEW %s%s AS\nSELECT %s\nFROM (SELECT * FROM %s FINAL WHERE %s) AS w\nLEFT JOIN (%s) AS m ON w.tenant = m.tenant AND w.scope = m.scope\nSETTINGS join_use_nulls = 0",
+		l.Q(WorkItems.Name), l.onCluster(), strings.Join(sel, ", "), l.Q(WorkItems.Storage()), where, members)
+}
+
+func quoteSQL(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+	return "'" + r.Replace(s) + "'"
+}
+
+// QuoteString quotes s as a ClickHouse string literal.
+func QuoteString(s string) string { return quoteSQL(s) }

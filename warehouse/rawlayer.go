@@ -1,0 +1,109 @@
+package warehouse
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// RawRecord is one record of the raw layer.
+type RawRecord struct {
+	Source    string
+	Stream    string
+	NativeID  string
+	Version   uint64
+	ChangedAt *time.Time
+	Payload   []byte
+	Deleted   bool
+	FetchedAt time.Time
+}
+
+// WriteRaw appends raw records (and tombstones) to the raw layer.
+func (w *Warehouse) WriteRaw(ctx context.Context, recs []RawRecord) error {
+	rows := make([]Row, len(recs))
+	for i, r := range recs {
+		var del uint8
+		if r.Deleted {
+			del = 1
+		}
+		rows[i] = Row{w.tenant, r.Source, r.Stream, r.NativeID, string(r.Payload), r.ChangedAt, r.FetchedAt, r.Version, del}
+	}
+	return w.Insert(ctx, RawRecords, rows)
+}
+
+// RawIDs returns the live native ids of a stream with their versions.
+func (w *Warehouse) RawIDs(ctx context.Context, source, stream string) (map[string]uint64, error) {
+	var rows []struct {
+		ID      string `json:"native_id"`
+		Version uint64 `json:"version"`
+	}
+	q := fmt.Sprintf("SELECT native_id, version FROM %s FINAL WHERE %s AND stream = %s AND is_deleted = 0",
+		w.layout.Q(RawRecords.Storage()), w.scope(source), quoteSQL(stream))
+	if err := w.QueryInto(ctx, q, &rows); err != nil {
+		return nil, fmt.Errorf("reading stored ids of %s/%s: %w", source, stream, err)
+	}
+	out := make(map[string]uint64, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Version
+	}
+	return out, nil
+}
+
+// StoredRaw is a live raw record as stored.
+type StoredRaw struct {
+	NativeID string          `json:"native_id"`
+	Version  uint64          `json:"version"`
+	Payload  json.RawMessage `json:"-"`
+	Text     string          `json:"payload"`
+}
+
+// RawRecords calls fn for the live records of a stream (all, or only ids), in pages so
+// memory stays flat.
+func (w *Warehouse) RawRecords(ctx context.Context, source, stream string, ids []string, fn func(StoredRaw) error) error {
+	const page = 5000
+	base := fmt.Sprintf("SELECT native_id, version, payload FROM %s FINAL WHERE %s AND stream = %s AND is_deleted = 0",
+		w.layout.Q(RawRecords.Storage()), w.scope(source), quoteSQL(stream))
+	// emit passes one page to fn and returns its size and last id.
+	emit := func(q string) (int, string, error) {
+		var rows []StoredRaw
+		if err := w.QueryInto(ctx, q, &rows); err != nil {
+			return 0, "", fmt.Errorf("reading stored records of %s/%s: %w", source, stream, err)
+		}
+		last := ""
+		for _, r := range rows {
+			r.Payload = json.RawMessage(r.Text)
+			if err := fn(r); err != nil {
+				return 0, "", err
+			}
+			last = r.NativeID
+		}
+		return len(rows), last, nil
+	}
+	if ids != nil {
+		for start := 0; start < len(ids); start += page {
+			end := min(start+page, len(ids))
+			lits := make([]string, 0, end-start)
+			for _, id := range ids[start:end] {
+				lits = append(lits, quoteSQL(id))
+			}
+			if _, _, err := emit(base + " AND native_id IN (" + strings.Join(lits, ",") + ")"); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	after := ""
+	for {
+		q := base
+		if after != "" {
+			q += " AND native_id > " + quoteSQL(after)
+		}
+		n, last, err := emit(q + fmt.Sprintf(" ORDER BY native_id LIMIT %d", page))
+		if err != nil || n < page {
+			return err
+		}
+		after = last
+	}
+}

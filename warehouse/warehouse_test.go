@@ -1,0 +1,205 @@
+package warehouse_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pmohub/pmohub/warehouse"
+	"github.com/pmohub/pmohub/warehouse/whtest"
+)
+
+var ctx = context.Background()
+
+// item builds a work_items storage row with the given fields.
+func item(t *testing.T, source string, gen uint32, id string, version uint64, deleted bool, set map[string]any) warehouse.Row {
+	t.Helper()
+	tbl := warehouse.WorkItems
+	cols := tbl.AllColumns()
+	row := make(warehouse.Row, len(cols))
+	for i, c := range cols {
+		switch {
+		case strings.HasPrefix(c.Type, "Array"):
+			row[i] = []string{}
+		case strings.HasPrefix(c.Type, "Map"):
+			row[i] = map[string]string{}
+		case strings.HasPrefix(c.Type, "Nullable"):
+			row[i] = nil
+		case c.Type == "String" || strings.HasPrefix(c.Type, "LowCardinality"):
+			row[i] = ""
+		}
+	}
+	set2 := map[string]any{"tenant": "default", "source": source, "generation": gen, "item_id": source + ":" + id,
+		"native_id": id, "raw_ref": "issues/" + id, "version": version, "is_deleted": uint8(0), "synced_at": time.Now()}
+	if deleted {
+		set2["is_deleted"] = uint8(1)
+	}
+	for k, v := range set {
+		set2[k] = v
+	}
+	for k, v := range set2 {
+		i := tbl.ColumnIndex(k)
+		if i < 0 {
+			t.Fatalf("no column %s", k)
+		}
+		row[i] = v
+	}
+	return row
+}
+
+func TestMigrateIsIdempotentAndMatchesDefinitions(t *testing.T) {
+	w := whtest.New(t, "default")
+	ran, err := w.Migrate(ctx)
+	if err != nil || len(ran) != 0 {
+		t.Fatalf("second migrate: ran %v, err %v", ran, err)
+	}
+	for _, tbl := range append(append([]*warehouse.Table{}, warehouse.Canonical...), warehouse.Bookkeeping...) {
+		var cols []struct {
+			Name string `json:"name"`
+			Type string `json:"type"`
+		}
+		q := "SELECT name, type FROM system.columns WHERE database = " + warehouse.Lit(w.Layout().Database) + " AND table = " + warehouse.Lit(tbl.Storage()) + " ORDER BY position"
+		if err := w.QueryInto(ctx, q, &cols); err != nil {
+			t.Fatal(err)
+		}
+		want := tbl.Columns
+		if tbl.Canonical {
+			want = tbl.AllColumns()
+		}
+		if len(cols) != len(want) {
+			t.Fatalf("%s: %d columns in the warehouse, %d defined", tbl.Name, len(cols), len(want))
+		}
+		for i, c := range want {
+			if cols[i].Name != c.Name {
+				t.Fatalf("%s column %d: %s in warehouse, %s defined", tbl.Name, i, cols[i].Name, c.Name)
+			}
+		}
+		if tbl.Canonical || tbl == warehouse.RawRecords {
+			if !hasColumn(t, w, tbl.Name, "tenant") {
+				t.Fatalf("view %s lacks tenant", tbl.Name)
+			}
+		}
+	}
+}
+
+func hasColumn(t *testing.T, w *warehouse.Warehouse, table, col string) bool {
+	var n []struct {
+		C uint64 `json:"c"`
+	}
+	q := "SELECT count() AS c FROM system.columns WHERE database = " + warehouse.Lit(w.Layout().Database) + " AND table = " + warehouse.Lit(table) + " AND name = " + warehouse.Lit(col)
+	if err := w.QueryInto(ctx, q, &n); err != nil {
+		t.Fatal(err)
+	}
+	return n[0].C == 1
+}
+
+type wi struct {
+	ItemID    string   `json:"item_id"`
+	Title     string   `json:"title"`
+	ProjectID string   `json:"project_id"`
+	Estimate  *float64 `json:"estimate"`
+	Labels    []string `json:"labels"`
+}
+
+func items(t *testing.T, w *warehouse.Warehouse) []wi {
+	t.Helper()
+	var out []wi
+	if err := w.QueryInto(ctx, "SELECT item_id, title, project_id, estimate, labels FROM "+w.Layout().Q("work_items")+" ORDER BY item_id", &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestCurrentStateVersionsTombstonesAndGenerations(t *testing.T) {
+	w := whtest.New(t, "default")
+	if err := w.ActivateGeneration(ctx, "jira", warehouse.Generation{Generation: 1}); err != nil {
+		t.Fatal(err)
+	}
+	weird := "Ünïcødé 🚀 \"quoted\" back\\slash\nnew line'; DROP TABLE work_items; --"
+	est := 3.5
+	rows := []warehouse.Row{
+		item(t, "jira", 1, "1", 10, false, map[string]any{"title": "old"}),
+		item(t, "jira", 1, "1", 20, false, map[string]any{"title": weird, "estimate": &est, "labels": []string{"a", "b"}}),
+		item(t, "jira", 1, "2", 10, false, map[string]any{"title": "to delete"}),
+		item(t, "jira", 1, "2", 11, true, nil),
+		item(t, "jira", 1, "3", 30, false, map[string]any{"title": "newer"}),
+	}
+	if err := w.Insert(ctx, warehouse.WorkItems, rows); err != nil {
+		t.Fatal(err)
+	}
+	// a late re-read of old data must not win
+	if err := w.Insert(ctx, warehouse.WorkItems, []warehouse.Row{item(t, "jira", 1, "3", 5, false, map[string]any{"title": "stale"})}); err != nil {
+		t.Fatal(err)
+	}
+	got := items(t, w)
+	if len(got) != 2 || got[0].Title != weird || got[1].Title != "newer" || *got[0].Estimate != 3.5 || len(got[0].Labels) != 2 {
+		t.Fatalf("current state: %+v", got)
+	}
+	// rows of another generation are invisible until it is activated
+	if err := w.Insert(ctx, warehouse.WorkItems, []warehouse.Row{item(t, "jira", 2, "1", 20, false, map[string]any{"title": "remapped"})}); err != nil {
+		t.Fatal(err)
+	}
+	if got := items(t, w); len(got) != 2 || got[0].Title != weird {
+		t.Fatalf("generation 2 leaked before activation: %+v", got)
+	}
+	if err := w.ActivateGeneration(ctx, "jira", warehouse.Generation{Generation: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if got := items(t, w); len(got) != 1 || got[0].Title != "remapped" {
+		t.Fatalf("after activation: %+v", got)
+	}
+}
+
+func TestTenantsNeverMix(t *testing.T) {
+	a := whtest.New(t, "acme")
+	b := warehouse.New(a.Backend(), a.Layout(), "globex")
+	for _, w := range []*warehouse.Warehouse{a, b} {
+		if err := w.WriteRaw(ctx, []warehouse.RawRecord{{Source: "jira", Stream: "issues", NativeID: "1", Version: 1, Payload: []byte(`{"t":"` + w.Tenant() + `"}`), FetchedAt: time.Now()}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.SaveCursor(ctx, "jira", "issues", json.RawMessage(`{"t":"`+w.Tenant()+`"}`), "r1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, w := range []*warehouse.Warehouse{a, b} {
+		var got []string
+		if err := w.RawRecords(ctx, "jira", "issues", nil, func(r warehouse.StoredRaw) error { got = append(got, r.Text); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || !strings.Contains(got[0], w.Tenant()) {
+			t.Fatalf("tenant %s reads %v", w.Tenant(), got)
+		}
+		cur, err := w.Cursors(ctx, "jira")
+		if err != nil || !strings.Contains(string(cur["issues"]), w.Tenant()) {
+			t.Fatalf("tenant %s cursor %s %v", w.Tenant(), cur["issues"], err)
+		}
+	}
+}
+
+func TestProjectResolvedThroughRegisterMembers(t *testing.T) {
+	w := whtest.New(t, "default")
+	for _, s := range []string{"jira", "register"} {
+		if err := w.ActivateGeneration(ctx, s, warehouse.Generation{Generation: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := []warehouse.Row{
+		item(t, "jira", 1, "1", 1, false, map[string]any{"scope": "jira_project:ALPHA", "project_id": "jira:ALPHA"}),
+		item(t, "jira", 1, "2", 1, false, map[string]any{"scope": "jira_project:BETA", "project_id": "jira:BETA"}),
+	}
+	if err := w.Insert(ctx, warehouse.WorkItems, rows); err != nil {
+		t.Fatal(err)
+	}
+	member := func(source, project, ref string) warehouse.Row {
+		return warehouse.Row{"default", source, uint32(1), project, "jira_project", ref, "r/" + ref, uint64(1), uint8(0), time.Now()}
+	}
+	if err := w.Insert(ctx, warehouse.ProjectMembers, []warehouse.Row{member("jira", "jira:ALPHA", "ALPHA"), member("register", "register:P-1", "ALPHA")}); err != nil {
+		t.Fatal(err)
+	}
+	got := items(t, w)
+	if got[0].ProjectID != "register:P-1" || got[1].ProjectID != "jira:BETA" {
+		t.Fatalf("project resolution: %+v", got)
+	}
+}
