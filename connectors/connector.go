@@ -49,8 +49,9 @@ type StreamInfo struct {
 	Description string
 }
 
-// Emit hands a page to the engine. It returns only after the page is written and its
-// cursor saved; an error means the sync must stop (the error is the engine's).
+// Emit hands a page to the engine. The engine may gather several pages and write them
+// together; a page's cursor is saved only once the page and every page before it are
+// durably written. An error means the sync must stop (return it).
 type Emit func(ctx context.Context, page Page) error
 
 // SyncRequest is what the engine gives a connector for one stream.

@@ -9,6 +9,10 @@ CHDB_INTEGRITY="${CHDB_INTEGRITY:-sha512-fPrLmRt5Moor9yGz4mazbrNje4t7X9KB2mTGkXF
 cache="${PMOHUB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pmohub}/chdb/$CHDB_VERSION"
 lib="$cache/libchdb.so"
 
+if [ "${1:-}" = "--path-only" ]; then
+  [ -s "$lib" ] && echo "$lib"
+  exit 0
+fi
 if [ -s "$lib" ]; then
   echo "$lib"
   exit 0

@@ -49,11 +49,7 @@ type SyncRun struct {
 
 // SaveRun writes (or updates) a run's row.
 func (w *Warehouse) SaveRun(ctx context.Context, r SyncRun) error {
-	var full uint8
-	if r.Full {
-		full = 1
-	}
-	return w.Insert(ctx, SyncRuns, []Row{{w.tenant, r.Source, r.RunID, r.StartedAt, r.FinishedAt, r.Status, full,
+	return w.Insert(ctx, SyncRuns, []Row{{w.tenant, r.Source, r.RunID, r.StartedAt, r.FinishedAt, r.Status, r.Full,
 		r.RecordsRead, r.RecordsWritten, r.RecordsDeleted, r.Requests, r.Throttled, r.MappingProblems, r.Error,
 		w.nextVersion(), uint8(0)}})
 }

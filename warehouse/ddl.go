@@ -57,15 +57,14 @@ func (l Layout) createStorage(t *Table) []string {
 func (l Layout) currentView(t *Table) string {
 	var cols []string
 	for _, c := range columnsOf(t) {
-		switch c.Name {
-		case "version", "is_deleted", "generation":
+		if c.Name == "version" || c.Name == "is_deleted" || (t.Canonical && c.Name == "generation") {
 			continue
 		}
 		cols = append(cols, c.Name)
 	}
 	where := "is_deleted = 0"
 	if t.Canonical {
-		where += fmt.Sprintf(" AND (tenant, source, generation) IN (SELECT tenant, source, generation FROM %s FINAL)", l.Q(SourceGenerations.Storage()))
+		where += fmt.Sprintf(" AND (tenant, source, generation) IN (SELECT g.tenant, g.source, g.generation FROM %s AS g FINAL)", l.Q(SourceGenerations.Storage()))
 	}
 	if t == WorkItems {
 		return l.workItemsView(cols, where)

@@ -83,10 +83,7 @@ func appendJSONValue(buf []byte, v any) ([]byte, error) {
 	case int:
 		return strconv.AppendInt(buf, int64(x), 10), nil
 	case bool:
-		if x {
-			return append(buf, '1'), nil
-		}
-		return append(buf, '0'), nil
+		return strconv.AppendBool(buf, x), nil
 	}
 	return buf, fmt.Errorf("unsupported value type %T", v)
 }

@@ -193,4 +193,5 @@ func (t *Table) ColumnIndex(name string) int {
 //	Array(String)                     []string (nil is an empty array)
 //	Map(String, String)               map[string]string (nil is an empty map)
 //	UInt8, UInt32, UInt64             uint8, uint32, uint64
+//	Bool                              bool
 type Row []any

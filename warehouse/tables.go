@@ -29,7 +29,7 @@ var (
 			{"started_at", "DateTime64(3, 'UTC')", "Start."},
 			{"finished_at", tTime, "End; NULL while running."},
 			{"status", tLC, "`running`, `succeeded`, `failed` or `cancelled`."},
-			{"full", "UInt8", "1 for a full (cursor-less) sync."},
+			{"full", "Bool", "true for a full (cursor-less) sync."},
 			{"records_read", "UInt64", "Records fetched from the source."},
 			{"records_written", "UInt64", "Canonical rows written."},
 			{"records_deleted", "UInt64", "Records deleted (tombstones)."},

@@ -48,10 +48,10 @@ func (w *Warehouse) Query(ctx context.Context, sql, format string) ([]byte, erro
 func (w *Warehouse) Exec(ctx context.Context, sql string) error { return w.b.Exec(ctx, sql) }
 
 // QueryInto runs a SELECT and decodes its JSONEachRow output into out (a pointer to a
-// slice of structs with json tags). 64-bit integers come unquoted.
+// slice of structs with json tags). 64-bit integers come unquoted and times as RFC 3339.
 func (w *Warehouse) QueryInto(ctx context.Context, sql string, out any) error {
 	if !strings.Contains(strings.ToUpper(sql), "SETTINGS") {
-		sql += " SETTINGS output_format_json_quote_64bit_integers = 0"
+		sql += " SETTINGS output_format_json_quote_64bit_integers = 0, date_time_output_format = 'iso'"
 	}
 	data, err := w.b.Query(ctx, sql, "JSONEachRow")
 	if err != nil {

@@ -76,6 +76,11 @@ func splitTopLevel(s string) []string {
 
 // splitTupleField separates "name Type" from a bare "Type" inside Tuple(...).
 func splitTupleField(s string) (name, typ string) {
+	if strings.HasPrefix(s, "`") {
+		if end := strings.IndexByte(s[1:], '`'); end >= 0 {
+			return s[1 : end+1], strings.TrimSpace(s[end+2:])
+		}
+	}
 	sp := strings.IndexByte(s, ' ')
 	if sp < 0 {
 		return "", s
@@ -83,7 +88,7 @@ func splitTupleField(s string) (name, typ string) {
 	if p := strings.IndexByte(s, '('); p >= 0 && p < sp {
 		return "", s // a space inside arguments, e.g. DateTime64(3, 'UTC')
 	}
-	return strings.Trim(s[:sp], "`\""), strings.TrimSpace(s[sp+1:])
+	return s[:sp], strings.TrimSpace(s[sp+1:])
 }
 
 // base strips Nullable and LowCardinality wrappers.
@@ -112,12 +117,4 @@ func (t *chType) numeric() bool {
 		}
 	}
 	return false
-}
-
-// String gives the type back in ClickHouse's spelling, for the JSON format's meta.
-func (t *chType) String() string {
-	if len(t.args) == 0 {
-		return t.name
-	}
-	return t.name + "(" + strings.Join(t.args, ", ") + ")"
 }

@@ -1,0 +1,154 @@
+package github
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// envelope is the payload of an items record. issue, pull and milestone are exactly as
+// GitHub returned them; kind, repository and derived are added by the connector (derived
+// is a pure function of the other parts, so a re-read yields the same bytes).
+type envelope struct {
+	Kind       string          `json:"kind"` // issue, pull_request or milestone
+	Repository string          `json:"repository"`
+	Issue      json.RawMessage `json:"issue,omitempty"`
+	Pull       json.RawMessage `json:"pull,omitempty"`
+	Milestone  json.RawMessage `json:"milestone,omitempty"`
+	Derived    derived         `json:"derived"`
+}
+
+// derived holds what the mapping format cannot compute: the combined state, the type
+// from label patterns and the Jira keys found in text.
+type derived struct {
+	Key      string        `json:"key"` // acme/web#42, acme/web/milestone/3
+	State    string        `json:"state"`
+	Type     string        `json:"type"`
+	JiraKeys []jiraMention `json:"jira_keys,omitempty"`
+}
+
+// jiraMention is a Jira key found in an item's text. Ref is the links.to_id convention:
+// "jira-key:<KEY>", resolved to an item_id by the engine and metrics.
+type jiraMention struct {
+	Key string   `json:"key"`
+	Ref string   `json:"ref"`
+	In  []string `json:"in"`
+}
+
+// ghIssue is the part of an issue (or pull request) the connector reads itself.
+type ghIssue struct {
+	ID          int64      `json:"id"`
+	Number      int        `json:"number"`
+	State       string     `json:"state"`
+	StateReason string     `json:"state_reason"`
+	Title       string     `json:"title"`
+	Body        string     `json:"body"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	MergedAt    *time.Time `json:"merged_at"`
+	Draft       bool       `json:"draft"`
+	PullRequest *struct{}  `json:"pull_request"`
+	RepoURL     string     `json:"repository_url"`
+	HTMLURL     string     `json:"html_url"`
+	Labels      []struct {
+		Name string `json:"name"`
+	} `json:"labels"`
+	Assignees []struct {
+		Login string `json:"login"`
+	} `json:"assignees"`
+	Head struct {
+		Ref string `json:"ref"`
+	} `json:"head"`
+}
+
+type ghMilestone struct {
+	ID        int64     `json:"id"`
+	Number    int       `json:"number"`
+	State     string    `json:"state"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// LabelType maps labels matching Pattern (case-insensitive) to a type_category.
+type LabelType struct {
+	Pattern string `yaml:"pattern"`
+	Type    string `yaml:"type"`
+}
+
+// DefaultLabelTypes are used when label_types is not configured; the first match wins.
+var DefaultLabelTypes = []LabelType{
+	{Pattern: `bug|defect`, Type: "bug"},
+	{Pattern: `incident|outage`, Type: "incident"},
+	{Pattern: `feature|enhancement`, Type: "feature"},
+}
+
+type labelRule struct {
+	re   *regexp.Regexp
+	kind string
+}
+
+func (c *Connector) typeFromLabels(is *ghIssue) string {
+	for _, r := range c.labelRules {
+		for _, l := range is.Labels {
+			if r.re.MatchString(l.Name) {
+				return r.kind
+			}
+		}
+	}
+	return "task"
+}
+
+// issueState combines state, state_reason and assignees: the mapping maps it to a category.
+func issueState(is *ghIssue) string {
+	if is.State == "open" {
+		if len(is.Assignees) > 0 {
+			return "open_assigned"
+		}
+		return "open"
+	}
+	switch is.StateReason {
+	case "not_planned", "duplicate":
+		return "closed_" + is.StateReason
+	}
+	return "closed_completed"
+}
+
+func pullState(pr *ghIssue) string {
+	switch {
+	case pr.State == "open" && pr.Draft:
+		return "open_draft"
+	case pr.State == "open":
+		return "open_ready"
+	case pr.MergedAt != nil:
+		return "merged"
+	}
+	return "closed_unmerged"
+}
+
+// findJiraKeys scans the item's texts for Jira keys, in a stable order.
+func (c *Connector) findJiraKeys(texts ...[2]string) []jiraMention {
+	var out []jiraMention
+	idx := map[string]int{}
+	for _, t := range texts {
+		for _, k := range c.jiraKeys.FindAllString(t[1], -1) {
+			i, ok := idx[k]
+			if !ok {
+				i = len(out)
+				idx[k] = i
+				out = append(out, jiraMention{Key: k, Ref: "jira-key:" + k})
+			}
+			if n := len(out[i].In); n == 0 || out[i].In[n-1] != t[0] {
+				out[i].In = append(out[i].In, t[0])
+			}
+		}
+	}
+	return out
+}
+
+// repoFromURL returns owner/name from an API repository URL.
+func repoFromURL(u string) string {
+	i := strings.LastIndex(u, "/repos/")
+	if i < 0 {
+		return ""
+	}
+	return u[i+len("/repos/"):]
+}

@@ -1,0 +1,108 @@
+package github
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/pmohub/pmohub/connectors"
+)
+
+type eventsCursor struct {
+	Repos map[string]*repoEvents `json:"repos"`
+}
+
+// repoEvents: the repository event list is newest first and has no since, so the
+// position is the newest event id seen, and the first page's ETag.
+type repoEvents struct {
+	LastID int64  `json:"last_id"`
+	ETag   string `json:"etag,omitempty"`
+}
+
+type ghEvent struct {
+	ID        int64     `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (r *run) syncEvents(ctx context.Context, raw json.RawMessage) error {
+	cur := eventsCursor{}
+	r.loadCursor(raw, &cur)
+	if cur.Repos == nil {
+		cur.Repos = map[string]*repoEvents{}
+	}
+	repos, err := r.repositories(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, repo := range repos {
+		rc := cur.Repos[repo]
+		if rc == nil {
+			rc = &repoEvents{}
+		}
+		next, err := r.syncRepoEvents(ctx, repo, *rc)
+		if err != nil {
+			r.cl.log.Error("repository failed", "repo", repo, "stream", StreamEvents, "err", err)
+			errs = append(errs, fmt.Errorf("repository %s: %w", repo, err))
+			continue
+		}
+		cur.Repos[repo] = &next
+		if err := r.emit(ctx, connectors.Page{Cursor: mustJSON(cur)}); err != nil {
+			return err
+		}
+	}
+	return joinErrs(errs)
+}
+
+// syncRepoEvents emits events newer than rc.LastID. The new position is only valid once
+// the walk reaches the old one, so pages go out without a cursor until then.
+func (r *run) syncRepoEvents(ctx context.Context, repo string, rc repoEvents) (repoEvents, error) {
+	u := fmt.Sprintf("%s/issues/events?per_page=%d", repoPath(repo), r.c.cfg.PageSize)
+	etag := rc.ETag
+	next := rc
+	for i := 0; u != ""; i++ {
+		p, err := r.cl.get(ctx, u, etag)
+		if err != nil {
+			return rc, err
+		}
+		if p.NotModified {
+			return rc, nil
+		}
+		if i == 0 {
+			next.ETag = p.ETag
+		}
+		etag = ""
+		items, err := decodeList(p, "GET /"+repoPath(repo)+"/issues/events", r.c.src.Name)
+		if err != nil {
+			return rc, err
+		}
+		var recs []connectors.Record
+		reached := false
+		for _, it := range items {
+			var ev ghEvent
+			if err := json.Unmarshal(it, &ev); err != nil || ev.ID == 0 {
+				return rc, fmt.Errorf("source %s: event without id in %s: %v", r.c.src.Name, repo, err)
+			}
+			if ev.ID <= rc.LastID {
+				reached = true
+				break
+			}
+			next.LastID = max(next.LastID, ev.ID)
+			// Events never change: their creation time orders them.
+			recs = append(recs, connectors.Record{Stream: StreamEvents, NativeID: strconv.FormatInt(ev.ID, 10),
+				Version: micros(ev.CreatedAt), ChangedAt: ev.CreatedAt, Payload: it})
+		}
+		if len(recs) > 0 {
+			if err := r.emit(ctx, connectors.Page{Records: recs}); err != nil {
+				return rc, err
+			}
+		}
+		if reached {
+			break
+		}
+		u = p.Next
+	}
+	return next, nil
+}

@@ -1,0 +1,426 @@
+package github
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/pmohub/pmohub/connectors"
+)
+
+type itemsCursor struct {
+	Repos     map[string]*repoItems `json:"repos"`
+	LastSweep time.Time             `json:"last_sweep,omitzero"`
+}
+
+// repoItems is one repository's position. ETag belongs to the first page of
+// issues?since=Since, so an unchanged repository answers 304.
+type repoItems struct {
+	Since          string  `json:"since,omitempty"`
+	ETag           string  `json:"etag,omitempty"`
+	MilestonesETag string  `json:"milestones_etag,omitempty"`
+	Milestones     []int64 `json:"milestones,omitempty"`
+}
+
+// repoListing collects what one repository's listing saw, for the deletion sweep.
+type repoListing struct {
+	seen map[string]bool
+}
+
+func (r *run) syncItems(ctx context.Context, raw json.RawMessage) error {
+	cur := itemsCursor{}
+	r.loadCursor(raw, &cur)
+	if cur.Repos == nil {
+		cur.Repos = map[string]*repoItems{}
+	}
+	repos, err := r.repositories(ctx)
+	if err != nil {
+		return err
+	}
+	sweep := cur.LastSweep.IsZero() || r.now().Sub(cur.LastSweep) >= r.c.cfg.DeletionSweep
+	stored, err := r.storedIDs(ctx, StreamItems)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	listings := map[string]*repoListing{}
+	for _, repo := range repos {
+		rc := cur.Repos[repo]
+		if rc == nil {
+			rc = &repoItems{}
+			cur.Repos[repo] = rc
+		}
+		var l *repoListing
+		if sweep {
+			l = &repoListing{seen: map[string]bool{}}
+		}
+		if err := r.syncRepoItems(ctx, repo, rc, l, stored, &cur); err != nil {
+			// One broken repository must not hide the others.
+			r.cl.log.Error("repository failed", "repo", repo, "err", err)
+			errs = append(errs, fmt.Errorf("repository %s: %w", repo, err))
+			continue
+		}
+		if l != nil {
+			listings[repo] = l
+		}
+	}
+	if sweep && len(errs) == 0 {
+		if err := r.sweepItems(ctx, listings, stored); err != nil {
+			return err
+		}
+		cur.LastSweep = r.now().UTC()
+		if err := r.emit(ctx, connectors.Page{Cursor: mustJSON(cur)}); err != nil {
+			return err
+		}
+	}
+	return joinErrs(errs)
+}
+
+func (r *run) syncRepoItems(ctx context.Context, repo string, rc *repoItems, l *repoListing, stored map[string]uint64, cur *itemsCursor) error {
+	if err := r.syncMilestones(ctx, repo, rc, stored, cur); err != nil {
+		return err
+	}
+	since := rc.Since
+	etag := rc.ETag
+	if l != nil {
+		since, etag = "", "" // a sweep lists everything
+	}
+	var sinceT time.Time
+	if since != "" {
+		sinceT, _ = time.Parse(time.RFC3339, since)
+	}
+	u := issuesURL(repo, since, r.c.cfg.PageSize)
+	maxUpdated := sinceT
+	prIssues := map[int]json.RawMessage{}
+	for u != "" {
+		p, err := r.cl.get(ctx, u, etag)
+		if err != nil {
+			return err
+		}
+		if p.NotModified {
+			return nil
+		}
+		etag = ""
+		items, err := decodeList(p, "GET /"+repoPath(repo)+"/issues", r.c.src.Name)
+		if err != nil {
+			return err
+		}
+		var recs []connectors.Record
+		for _, it := range items {
+			var is ghIssue
+			if err := json.Unmarshal(it, &is); err != nil || is.ID == 0 {
+				return fmt.Errorf("source %s: issue without id in %s: %v", r.c.src.Name, repo, err)
+			}
+			if is.UpdatedAt.After(maxUpdated) {
+				maxUpdated = is.UpdatedAt
+			}
+			if l != nil {
+				l.seen[strconv.FormatInt(is.ID, 10)] = true
+			}
+			if is.PullRequest != nil {
+				prIssues[is.Number] = it
+				continue
+			}
+			if rec := r.issueRecord(repo, it, &is); r.newer(stored, rec) {
+				recs = append(recs, rec)
+			}
+		}
+		if len(recs) > 0 {
+			if err := r.emit(ctx, connectors.Page{Records: recs}); err != nil {
+				return err
+			}
+		}
+		u = p.Next
+	}
+	if len(prIssues) > 0 {
+		if err := r.syncPulls(ctx, repo, sinceT, prIssues, stored); err != nil {
+			return err
+		}
+	}
+	rc.ETag = ""
+	if maxUpdated.After(sinceT) || rc.Since == "" {
+		rc.Since = maxUpdated.UTC().Format(time.RFC3339)
+		if !maxUpdated.IsZero() {
+			if err := r.primeETag(ctx, repo, rc, maxUpdated); err != nil {
+				return err
+			}
+		} else {
+			rc.Since = ""
+		}
+	}
+	return r.emit(ctx, connectors.Page{Cursor: mustJSON(cur)})
+}
+
+// primeETag asks once more for issues?since=<newest seen>: the answer is the boundary
+// items we already have, and its ETag makes the next unchanged sync a single 304.
+func (r *run) primeETag(ctx context.Context, repo string, rc *repoItems, newest time.Time) error {
+	p, err := r.cl.get(ctx, issuesURL(repo, rc.Since, r.c.cfg.PageSize), "")
+	if err != nil {
+		return err
+	}
+	items, err := decodeList(p, "GET /"+repoPath(repo)+"/issues", r.c.src.Name)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		var is ghIssue
+		if json.Unmarshal(it, &is) == nil && is.UpdatedAt.After(newest) {
+			return nil // changed meanwhile: the next sync lists from rc.Since
+		}
+	}
+	if p.Next == "" {
+		rc.ETag = p.ETag
+	}
+	return nil
+}
+
+func issuesURL(repo, since string, perPage int) string {
+	q := url.Values{}
+	q.Set("state", "all")
+	q.Set("sort", "updated")
+	q.Set("direction", "asc")
+	q.Set("per_page", strconv.Itoa(perPage))
+	if since != "" {
+		q.Set("since", since)
+	}
+	return repoPath(repo) + "/issues?" + q.Encode()
+}
+
+func (r *run) issueRecord(repo string, raw json.RawMessage, is *ghIssue) connectors.Record {
+	env := envelope{Kind: "issue", Repository: repo, Issue: raw, Derived: derived{
+		State: issueState(is), Type: r.c.typeFromLabels(is),
+		JiraKeys: r.c.findJiraKeys([2]string{"title", is.Title}, [2]string{"body", is.Body}),
+	}}
+	if moved := repoFromURL(is.RepoURL); moved != "" {
+		env.Repository = moved
+	}
+	env.Derived.Key = fmt.Sprintf("%s#%d", env.Repository, is.Number)
+	return connectors.Record{Stream: StreamItems, NativeID: strconv.FormatInt(is.ID, 10),
+		Version: micros(is.UpdatedAt), ChangedAt: is.UpdatedAt, Payload: mustJSON(env)}
+}
+
+// syncPulls reads pull request details for the pull requests the issue listing showed
+// as changed: the pulls list sorted by update, newest first, down to the cursor.
+func (r *run) syncPulls(ctx context.Context, repo string, since time.Time, prIssues map[int]json.RawMessage, stored map[string]uint64) error {
+	q := url.Values{}
+	q.Set("state", "all")
+	q.Set("sort", "updated")
+	q.Set("direction", "desc")
+	q.Set("per_page", strconv.Itoa(r.c.cfg.PageSize))
+	u := repoPath(repo) + "/pulls?" + q.Encode()
+	// Reading a whole list for a handful of changes costs more than fetching them one by one.
+	if !since.IsZero() && len(prIssues) <= 2 {
+		u = ""
+	}
+	for u != "" && len(prIssues) > 0 {
+		p, err := r.cl.get(ctx, u, "")
+		if err != nil {
+			return err
+		}
+		items, err := decodeList(p, "GET /"+repoPath(repo)+"/pulls", r.c.src.Name)
+		if err != nil {
+			return err
+		}
+		var recs []connectors.Record
+		done := false
+		for _, it := range items {
+			var pr ghIssue
+			if err := json.Unmarshal(it, &pr); err != nil || pr.Number == 0 {
+				return fmt.Errorf("source %s: pull request without number in %s: %v", r.c.src.Name, repo, err)
+			}
+			if !since.IsZero() && pr.UpdatedAt.Before(since) {
+				done = true
+				break
+			}
+			iss, ok := prIssues[pr.Number]
+			if !ok {
+				continue // changed after the issue listing; the next sync takes it
+			}
+			delete(prIssues, pr.Number)
+			rec, err := r.pullRecord(repo, iss, it, &pr)
+			if err != nil {
+				return err
+			}
+			if r.newer(stored, rec) {
+				recs = append(recs, rec)
+			}
+		}
+		if len(recs) > 0 {
+			if err := r.emit(ctx, connectors.Page{Records: recs}); err != nil {
+				return err
+			}
+		}
+		if done {
+			break
+		}
+		u = p.Next
+	}
+	// Whatever the list did not cover is fetched one by one.
+	var recs []connectors.Record
+	for n, iss := range prIssues {
+		p, err := r.cl.get(ctx, fmt.Sprintf("%s/pulls/%d", repoPath(repo), n), "")
+		if err != nil {
+			return err
+		}
+		var pr ghIssue
+		if err := json.Unmarshal(p.Body, &pr); err != nil {
+			return fmt.Errorf("source %s: pull request %s#%d: %w", r.c.src.Name, repo, n, err)
+		}
+		rec, err := r.pullRecord(repo, iss, p.Body, &pr)
+		if err != nil {
+			return err
+		}
+		if r.newer(stored, rec) {
+			recs = append(recs, rec)
+		}
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	return r.emit(ctx, connectors.Page{Records: recs})
+}
+
+// pullRecord joins a pull request's issue entry (its id is the item's id, shared with
+// the issue events) with its pull request details.
+func (r *run) pullRecord(repo string, issRaw, pullRaw json.RawMessage, pr *ghIssue) (connectors.Record, error) {
+	var is ghIssue
+	if err := json.Unmarshal(issRaw, &is); err != nil {
+		return connectors.Record{}, fmt.Errorf("source %s: issue entry of %s#%d: %w", r.c.src.Name, repo, pr.Number, err)
+	}
+	updated := is.UpdatedAt
+	if pr.UpdatedAt.After(updated) {
+		updated = pr.UpdatedAt
+	}
+	env := envelope{Kind: "pull_request", Repository: repo, Issue: issRaw, Pull: pullRaw, Derived: derived{
+		Key: fmt.Sprintf("%s#%d", repo, pr.Number), State: pullState(pr), Type: "pull_request",
+		JiraKeys: r.c.findJiraKeys([2]string{"title", pr.Title}, [2]string{"branch", pr.Head.Ref}, [2]string{"body", pr.Body}),
+	}}
+	return connectors.Record{Stream: StreamItems, NativeID: strconv.FormatInt(is.ID, 10),
+		Version: micros(updated), ChangedAt: updated, Payload: mustJSON(env)}, nil
+}
+
+func (r *run) syncMilestones(ctx context.Context, repo string, rc *repoItems, stored map[string]uint64, cur *itemsCursor) error {
+	etag := rc.MilestonesETag
+	u := fmt.Sprintf("%s/milestones?state=all&sort=due_on&direction=asc&per_page=%d", repoPath(repo), r.c.cfg.PageSize)
+	var ids []int64
+	var firstETag string
+	for i := 0; u != ""; i++ {
+		p, err := r.cl.get(ctx, u, etag)
+		if err != nil {
+			return err
+		}
+		if p.NotModified {
+			return nil
+		}
+		if i == 0 {
+			firstETag = p.ETag
+		}
+		etag = ""
+		items, err := decodeList(p, "GET /"+repoPath(repo)+"/milestones", r.c.src.Name)
+		if err != nil {
+			return err
+		}
+		var recs []connectors.Record
+		for _, it := range items {
+			var m ghMilestone
+			if err := json.Unmarshal(it, &m); err != nil || m.ID == 0 {
+				return fmt.Errorf("source %s: milestone without id in %s: %v", r.c.src.Name, repo, err)
+			}
+			ids = append(ids, m.ID)
+			env := envelope{Kind: "milestone", Repository: repo, Milestone: it,
+				Derived: derived{Key: fmt.Sprintf("%s/milestone/%d", repo, m.Number), State: "milestone_" + m.State, Type: "milestone"}}
+			rec := connectors.Record{Stream: StreamItems, NativeID: milestoneID(m.ID),
+				Version: micros(m.UpdatedAt), ChangedAt: m.UpdatedAt, Payload: mustJSON(env)}
+			if r.newer(stored, rec) {
+				recs = append(recs, rec)
+			}
+		}
+		if len(recs) > 0 {
+			if err := r.emit(ctx, connectors.Page{Records: recs}); err != nil {
+				return err
+			}
+		}
+		u = p.Next
+	}
+	listed := map[int64]bool{}
+	for _, id := range ids {
+		listed[id] = true
+	}
+	var gone []connectors.Record
+	for _, id := range rc.Milestones {
+		if v, ok := stored[milestoneID(id)]; ok && !listed[id] {
+			gone = append(gone, r.tombstone(StreamItems, milestoneID(id), v))
+		}
+	}
+	rc.Milestones, rc.MilestonesETag = ids, firstETag
+	return r.emit(ctx, connectors.Page{Records: gone, Cursor: mustJSON(cur)})
+}
+
+func milestoneID(id int64) string { return "milestone-" + strconv.FormatInt(id, 10) }
+
+// sweepItems finds stored issues their repository no longer lists and asks GitHub about
+// each: 410 (deleted) and 404 become tombstones; a transferred issue answers from its new
+// repository (a redirect) and is stored there.
+func (r *run) sweepItems(ctx context.Context, listings map[string]*repoListing, stored map[string]uint64) error {
+	if len(stored) == 0 || r.req.Env.Stored == nil {
+		return nil
+	}
+	type missing struct {
+		repo   string
+		number int
+	}
+	var lost = map[string]missing{}
+	err := r.req.Env.Stored.Records(ctx, StreamItems, nil, func(s connectors.StoredRecord) error {
+		var e struct {
+			Kind       string `json:"kind"`
+			Repository string `json:"repository"`
+			Issue      struct {
+				Number int `json:"number"`
+			} `json:"issue"`
+		}
+		if json.Unmarshal(s.Payload, &e) != nil || e.Kind == "milestone" {
+			return nil
+		}
+		l, ok := listings[e.Repository]
+		if ok && !l.seen[s.NativeID] {
+			lost[s.NativeID] = missing{e.Repository, e.Issue.Number}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("source %s: read stored items: %w", r.c.src.Name, err)
+	}
+	var recs []connectors.Record
+	for id, m := range lost {
+		p, err := r.cl.get(ctx, fmt.Sprintf("%s/issues/%d", repoPath(m.repo), m.number), "")
+		var se *connectors.SourceError
+		switch {
+		case errors.As(err, &se) && (se.Status == http.StatusGone || se.Status == http.StatusNotFound):
+			r.cl.log.Info("issue gone", "repo", m.repo, "number", m.number, "status", se.Status)
+			recs = append(recs, r.tombstone(StreamItems, id, stored[id]))
+			continue
+		case err != nil:
+			return err
+		}
+		var is ghIssue
+		if err := json.Unmarshal(p.Body, &is); err != nil || is.ID == 0 {
+			return fmt.Errorf("source %s: issue %s#%d: unreadable answer: %v", r.c.src.Name, m.repo, m.number, err)
+		}
+		r.cl.log.Info("issue moved", "from", m.repo, "to", repoFromURL(is.RepoURL), "number", is.Number)
+		if strconv.FormatInt(is.ID, 10) != id {
+			recs = append(recs, r.tombstone(StreamItems, id, stored[id]))
+		}
+		if is.PullRequest == nil {
+			recs = append(recs, r.issueRecord(repoFromURL(is.RepoURL), p.Body, &is))
+		}
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	return r.emit(ctx, connectors.Page{Records: recs})
+}

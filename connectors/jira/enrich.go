@@ -1,0 +1,255 @@
+package jira
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/pmohub/pmohub/connectors"
+)
+
+// reservedKey is the top-level key the connector adds to every issue payload.
+const reservedKey = "pmohub"
+
+// pmohubInfo is what the connector adds under "pmohub": values the mapping needs whose
+// place in Jira's payload depends on the site (custom field ids) or on the deployment
+// (Cloud account ids versus Data Center user names).
+type pmohubInfo struct {
+	V           int      `json:"v"`
+	StoryPoints *float64 `json:"story_points"`
+	Sprint      string   `json:"sprint,omitempty"`
+	SprintID    int      `json:"sprint_id,omitempty"`
+	SprintState string   `json:"sprint_state,omitempty"`
+	Sprints     []string `json:"sprints,omitempty"`
+	ParentKey   string   `json:"parent_key,omitempty"`
+	ParentID    string   `json:"parent_id,omitempty"`
+	AssigneeID  string   `json:"assignee_id,omitempty"`
+	ReporterID  string   `json:"reporter_id,omitempty"`
+	People      []person `json:"people"`
+	// Fields names the site's custom field ids the values came from.
+	Fields struct {
+		StoryPoints []string `json:"story_points,omitempty"`
+		Sprint      string   `json:"sprint,omitempty"`
+		EpicLink    string   `json:"epic_link,omitempty"`
+	} `json:"fields"`
+	// ChangelogTotal is the number of histories in changelog.histories, complete.
+	ChangelogTotal int `json:"changelog_total"`
+}
+
+type person struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"display_name"`
+	Email       string `json:"email,omitempty"`
+	Active      bool   `json:"active"`
+}
+
+type jiraUser struct {
+	AccountID    string `json:"accountId"`
+	Name         string `json:"name"`
+	Key          string `json:"key"`
+	DisplayName  string `json:"displayName"`
+	EmailAddress string `json:"emailAddress"`
+	Active       bool   `json:"active"`
+}
+
+func (u jiraUser) id() string {
+	switch {
+	case u.AccountID != "":
+		return u.AccountID
+	case u.Name != "":
+		return u.Name
+	}
+	return u.Key
+}
+
+// parsedIssue is an issue split into its raw parts.
+type parsedIssue struct {
+	id, key   string
+	updated   time.Time
+	top       []member
+	fields    []member
+	changelog *changelogPart
+}
+
+type changelogPart struct {
+	StartAt   int               `json:"startAt"`
+	Total     int               `json:"total"`
+	Histories []json.RawMessage `json:"histories"`
+}
+
+func (c *changelogPart) truncated() bool {
+	return c != nil && (c.StartAt > 0 || c.Total > len(c.Histories))
+}
+
+func parseIssue(raw []byte) (*parsedIssue, error) {
+	top, err := splitObject(raw)
+	if err != nil {
+		return nil, err
+	}
+	p := &parsedIssue{top: top}
+	if err := json.Unmarshal(find(top, "id"), &p.id); err != nil || p.id == "" {
+		return nil, fmt.Errorf("issue without id")
+	}
+	_ = json.Unmarshal(find(top, "key"), &p.key)
+	if f := find(top, "fields"); !isNull(f) {
+		if p.fields, err = splitObject(f); err != nil {
+			return nil, fmt.Errorf("issue %s: fields: %w", p.id, err)
+		}
+	}
+	var updated string
+	if err := json.Unmarshal(find(p.fields, "updated"), &updated); err != nil {
+		return nil, fmt.Errorf("issue %s: no updated time", p.id)
+	}
+	if p.updated, err = parseJiraTime(updated); err != nil {
+		return nil, fmt.Errorf("issue %s: %w", p.id, err)
+	}
+	if cl := find(top, "changelog"); !isNull(cl) {
+		p.changelog = &changelogPart{}
+		if err := json.Unmarshal(cl, p.changelog); err != nil {
+			return nil, fmt.Errorf("issue %s: changelog: %w", p.id, err)
+		}
+	}
+	return p, nil
+}
+
+// version orders an issue's changes by its updated time, in microseconds.
+func (p *parsedIssue) version() uint64 { return uint64(p.updated.UnixMicro()) }
+
+// record builds the raw record: the issue as fetched, its changelog complete, plus the
+// pmohub object. parentID resolves an Epic Link key to an issue id when known.
+func (p *parsedIssue) record(ids customIDs, parentID func(key string) string) (connectors.Record, error) {
+	info := pmohubInfo{V: 1}
+	info.Fields.StoryPoints, info.Fields.Sprint, info.Fields.EpicLink = ids.StoryPoints, ids.Sprint, ids.EpicLink
+	for _, f := range ids.StoryPoints {
+		var v *float64
+		if json.Unmarshal(find(p.fields, f), &v) == nil && v != nil {
+			info.StoryPoints = v
+			break
+		}
+	}
+	if ids.Sprint != "" {
+		info.sprints(find(p.fields, ids.Sprint))
+	}
+	var parent struct{ ID, Key string }
+	if json.Unmarshal(find(p.fields, "parent"), &parent) == nil && parent.Key != "" {
+		info.ParentKey, info.ParentID = parent.Key, parent.ID
+	} else if ids.EpicLink != "" {
+		var key string
+		if json.Unmarshal(find(p.fields, ids.EpicLink), &key) == nil && key != "" {
+			info.ParentKey = key
+			info.ParentID = parentID(key)
+		}
+	}
+	people := map[string]bool{}
+	addUser := func(raw []byte) string {
+		var u jiraUser
+		if isNull(raw) || json.Unmarshal(raw, &u) != nil || u.id() == "" {
+			return ""
+		}
+		if !people[u.id()] {
+			people[u.id()] = true
+			info.People = append(info.People, person{ID: u.id(), DisplayName: u.DisplayName, Email: u.EmailAddress, Active: u.Active})
+		}
+		return u.id()
+	}
+	info.AssigneeID = addUser(find(p.fields, "assignee"))
+	info.ReporterID = addUser(find(p.fields, "reporter"))
+	addUser(find(p.fields, "creator"))
+	top := p.top
+	if p.changelog != nil {
+		for _, h := range p.changelog.Histories {
+			var a struct {
+				Author json.RawMessage `json:"author"`
+			}
+			if json.Unmarshal(h, &a) == nil {
+				addUser(a.Author)
+			}
+		}
+		info.ChangelogTotal = len(p.changelog.Histories)
+	}
+	if info.People == nil {
+		info.People = []person{}
+	}
+	extra, err := json.Marshal(info)
+	if err != nil {
+		return connectors.Record{}, err
+	}
+	out := make([]member, 0, len(top)+1)
+	for _, m := range top {
+		if m.key != reservedKey { // a site never sends it; never let one collide
+			out = append(out, m)
+		}
+	}
+	out = append(out, member{key: reservedKey, val: extra})
+	return connectors.Record{Stream: StreamIssues, NativeID: p.id, Version: p.version(), ChangedAt: p.updated.UTC(), Payload: joinObject(out)}, nil
+}
+
+// replaceChangelog puts a complete history list in place of the truncated one.
+func (p *parsedIssue) replaceChangelog(histories []json.RawMessage) error {
+	cl := struct {
+		StartAt    int               `json:"startAt"`
+		MaxResults int               `json:"maxResults"`
+		Total      int               `json:"total"`
+		Histories  []json.RawMessage `json:"histories"`
+	}{0, len(histories), len(histories), histories}
+	raw, err := json.Marshal(cl)
+	if err != nil {
+		return err
+	}
+	for i := range p.top {
+		if p.top[i].key == "changelog" {
+			p.top[i].val = raw
+		}
+	}
+	p.changelog = &changelogPart{Total: len(histories), Histories: histories}
+	return nil
+}
+
+// sprints reads the sprint field: objects on Cloud, Java toString texts on Data Center.
+// The current sprint is the active one, else the last listed.
+func (info *pmohubInfo) sprints(raw []byte) {
+	var list []json.RawMessage
+	if isNull(raw) || json.Unmarshal(raw, &list) != nil {
+		return
+	}
+	type sp struct {
+		ID          int
+		Name, State string
+	}
+	var all []sp
+	for _, r := range list {
+		var o struct {
+			ID    int    `json:"id"`
+			Name  string `json:"name"`
+			State string `json:"state"`
+		}
+		var s string
+		if json.Unmarshal(r, &o) == nil && o.Name != "" {
+			all = append(all, sp{o.ID, o.Name, o.State})
+		} else if json.Unmarshal(r, &s) == nil {
+			if id, name, state, ok := parseDCSprint(s); ok {
+				all = append(all, sp{id, name, state})
+			}
+		}
+	}
+	if len(all) == 0 {
+		return
+	}
+	cur := all[len(all)-1]
+	for _, s := range all {
+		info.Sprints = append(info.Sprints, s.Name)
+		if s.State == "active" {
+			cur = s
+		}
+	}
+	info.Sprint, info.SprintID, info.SprintState = cur.Name, cur.ID, cur.State
+}
+
+func atoiOr(s string, def int) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return def
+	}
+	return n
+}

@@ -1,0 +1,216 @@
+package jira
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/pmohub/pmohub/connectors"
+)
+
+// Page sizes: ask for the most and let Jira cap it (Cloud serves ~100 issues with fields,
+// 5000 with id only; Data Center up to jira.search.views.default.max, 1000 by default).
+const (
+	askPage      = 5000
+	askPageDC    = 1000
+	changelogMax = 100
+)
+
+// searchAll pages through a JQL search and hands each page of raw issues to fn.
+// Cloud uses the enhanced search with nextPageToken (no total; trust isLast), Data Center
+// the classic search with startAt.
+func (s *session) searchAll(ctx context.Context, deploy, jql string, fields []string, changelog bool, fn func([]json.RawMessage) error) error {
+	if deploy == deployCloud {
+		token := ""
+		for {
+			body := map[string]any{"jql": jql, "fields": fields, "maxResults": askPage}
+			if changelog {
+				body["expand"] = "changelog"
+			}
+			if token != "" {
+				body["nextPageToken"] = token
+			}
+			var res struct {
+				Issues        []json.RawMessage `json:"issues"`
+				IsLast        bool              `json:"isLast"`
+				NextPageToken string            `json:"nextPageToken"`
+			}
+			if err := s.get(ctx, "POST", "/rest/api/3/search/jql", nil, body, &res); err != nil {
+				return err
+			}
+			if err := fn(res.Issues); err != nil {
+				return err
+			}
+			if res.IsLast {
+				return nil
+			}
+			if res.NextPageToken == "" {
+				return s.fail("POST /rest/api/3/search/jql", http.StatusOK, "the search ended without isLast or a nextPageToken", "", nil)
+			}
+			token = res.NextPageToken
+		}
+	}
+	for start := 0; ; {
+		q := url.Values{"jql": {jql}, "startAt": {strconv.Itoa(start)}, "maxResults": {strconv.Itoa(askPageDC)},
+			"fields": {strings.Join(fields, ",")}}
+		if changelog {
+			q.Set("expand", "changelog")
+		}
+		var res struct {
+			Issues []json.RawMessage `json:"issues"`
+			Total  int               `json:"total"`
+		}
+		if err := s.get(ctx, "GET", "/rest/api/2/search", q, nil, &res); err != nil {
+			return err
+		}
+		if err := fn(res.Issues); err != nil {
+			return err
+		}
+		start += len(res.Issues)
+		if len(res.Issues) == 0 || start >= res.Total {
+			return nil
+		}
+	}
+}
+
+// count is the number of issues in scope: approximate-count on Cloud, total on DC.
+func (s *session) count(ctx context.Context, deploy string) (int, error) {
+	if deploy == deployCloud {
+		var res struct {
+			Count int `json:"count"`
+		}
+		err := s.get(ctx, "POST", "/rest/api/3/search/approximate-count", nil, map[string]string{"jql": s.c.scope}, &res)
+		return res.Count, err
+	}
+	var res struct {
+		Total int `json:"total"`
+	}
+	q := url.Values{"jql": {s.c.scope}, "maxResults": {"0"}, "fields": {"id"}}
+	err := s.get(ctx, "GET", "/rest/api/2/search", q, nil, &res)
+	return res.Total, err
+}
+
+// sweepIDs lists the ids of every issue in scope, id only. It pages by id (keyset)
+// rather than by token or offset: an issue deleted while the sweep runs then cannot shift
+// a live one out of the pages and get it wrongly taken for deleted.
+func (s *session) sweepIDs(ctx context.Context, deploy string) (map[string]bool, error) {
+	ids := map[string]bool{}
+	last := 0
+	for {
+		jql := "(" + s.c.scope + ")"
+		if last > 0 {
+			jql += " AND id > " + strconv.Itoa(last)
+		}
+		jql += " ORDER BY id ASC"
+		var page []json.RawMessage
+		more := false
+		if deploy == deployCloud {
+			var res struct {
+				Issues []json.RawMessage `json:"issues"`
+				IsLast bool              `json:"isLast"`
+			}
+			body := map[string]any{"jql": jql, "fields": []string{"id"}, "maxResults": askPage}
+			if err := s.get(ctx, "POST", "/rest/api/3/search/jql", nil, body, &res); err != nil {
+				return nil, err
+			}
+			page, more = res.Issues, !res.IsLast
+		} else {
+			var res struct {
+				Issues []json.RawMessage `json:"issues"`
+				Total  int               `json:"total"`
+			}
+			q := url.Values{"jql": {jql}, "maxResults": {strconv.Itoa(askPageDC)}, "fields": {"id"}}
+			if err := s.get(ctx, "GET", "/rest/api/2/search", q, nil, &res); err != nil {
+				return nil, err
+			}
+			page, more = res.Issues, len(res.Issues) < res.Total
+		}
+		for _, raw := range page {
+			var is struct {
+				ID string `json:"id"`
+			}
+			if json.Unmarshal(raw, &is) != nil || is.ID == "" {
+				continue
+			}
+			ids[is.ID] = true
+			if n, err := strconv.Atoi(is.ID); err == nil && n > last {
+				last = n
+			}
+		}
+		if !more || len(page) == 0 {
+			return ids, nil
+		}
+	}
+}
+
+// completeChangelogs fetches the full history of every issue whose embedded changelog
+// was cut short, a few issues at a time.
+func (s *session) completeChangelogs(ctx context.Context, deploy string, issues []*parsedIssue) error {
+	sem := make(chan struct{}, s.c.cfg.Concurrency)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	for _, p := range issues {
+		if !p.changelog.truncated() {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(p *parsedIssue) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			hs, err := s.fullChangelog(ctx, deploy, p.id)
+			if err == nil {
+				err = p.replaceChangelog(hs)
+			}
+			var se *connectors.SourceError
+			if errors.As(err, &se) && se.Status == http.StatusNotFound {
+				// Deleted (or hidden) since the search: keep what was embedded; the
+				// deletion sweep settles it.
+				s.log.Warn("jira issue vanished while reading its changelog", "issue", p.key)
+				err = nil
+			}
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}(p)
+	}
+	wg.Wait()
+	return first
+}
+
+func (s *session) fullChangelog(ctx context.Context, deploy, id string) ([]json.RawMessage, error) {
+	if deploy != deployCloud {
+		// Data Center has no changelog paging; the issue itself carries it whole.
+		var res struct {
+			Changelog struct {
+				Histories []json.RawMessage `json:"histories"`
+			} `json:"changelog"`
+		}
+		q := url.Values{"fields": {"updated"}, "expand": {"changelog"}}
+		err := s.get(ctx, "GET", "/rest/api/2/issue/"+url.PathEscape(id), q, nil, &res)
+		return res.Changelog.Histories, err
+	}
+	var out []json.RawMessage
+	for start := 0; ; {
+		q := url.Values{"startAt": {strconv.Itoa(start)}, "maxResults": {strconv.Itoa(changelogMax)}}
+		var p valuesPage
+		if err := s.get(ctx, "GET", "/rest/api/3/issue/"+url.PathEscape(id)+"/changelog", q, nil, &p); err != nil {
+			return nil, err
+		}
+		out = append(out, p.Values...)
+		start += len(p.Values)
+		if len(p.Values) == 0 || (p.IsLast != nil && *p.IsLast) || start >= p.Total {
+			return out, nil
+		}
+	}
+}

@@ -1,0 +1,297 @@
+package mappings
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/pmohub/pmohub/warehouse"
+)
+
+// field compiles one field definition into cf.
+func (c *compiler) field(b *block, e *Entity, f *Field, cf *cfield, key string) {
+	cf.src = c.source(b, f, key, &cf.deps, true)
+	if f.Type != "" {
+		t, ok := typeNames[f.Type]
+		if !ok {
+			c.hint(f.at("type"), key+".type", "types: string, number, time, date, bool, list, map", "unknown type %q", f.Type)
+			return
+		}
+		cf.typ = t
+	} else {
+		cf.typ = cf.out.naturalType()
+	}
+	if !cf.out.accepts(cf.typ) {
+		c.hint(f.at("type"), key+".type", "this column takes type "+cf.out.naturalType().String(),
+			"type %s does not fit column %s", cf.typ, cf.name)
+	}
+	if f.Elem != "" {
+		if cf.typ != typeList && cf.typ != typeString {
+			c.add(f.at("elem"), key+".elem", "elem applies to type list")
+		}
+		cf.elem = f.Elem
+	}
+	cf.trim = len(f.Column) > 0
+	if f.Trim != nil {
+		cf.trim = *f.Trim
+	}
+	if len(f.Values) > 0 {
+		switch cf.typ {
+		case typeTime, typeDate, typeMap:
+			c.add(f.at("values"), key+".values", "a value map does not apply to type %s", cf.typ)
+		}
+		cf.values = f.Values
+		cf.folded = make(map[string]string, len(f.Values))
+		keys := make([]string, 0, len(f.Values))
+		for k := range f.Values {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			to := f.Values[k]
+			lk := strings.ToLower(k)
+			if _, dup := cf.folded[lk]; !dup {
+				cf.folded[lk] = to
+			}
+			if to == "" || cf.typ == typeList {
+				continue
+			}
+			if _, msg := convert(strVal(to), cf.typ, "", false); msg != "" {
+				c.add(f.at("values"), key+".values."+k, "%s", msg)
+			}
+		}
+	}
+	if f.Default != nil {
+		v, msg := convert(strVal(*f.Default), cf.typ, "", true)
+		if msg != "" {
+			c.add(f.at("default"), key+".default", "%s", msg)
+		}
+		cf.def = &v
+	}
+	if f.FirstTransition != nil || f.LastTransition != nil {
+		if b.table != warehouse.WorkItems {
+			c.add(f.Pos, key, "first_transition and last_transition apply to work_items only")
+		}
+		b.needsTx = true
+	}
+}
+
+// source compiles the one source a field (or a lookup's by) names.
+func (c *compiler) source(b *block, f *Field, key string, deps *[]string, full bool) source {
+	set := []string{}
+	for _, k := range []string{"path", "column", "from", "value", "template", "lookup", "first_transition", "last_transition"} {
+		if f.has(k) {
+			set = append(set, k)
+		}
+	}
+	if len(set) != 1 {
+		if len(set) == 0 {
+			c.hint(f.Pos, key, "path, column, from, value, template, lookup, first_transition or last_transition", "no source: say where the value comes from")
+		} else {
+			c.add(f.at(set[1]), key, "one source per field; found %s", strings.Join(set, " and "))
+		}
+		return constSrc{}
+	}
+	switch set[0] {
+	case "path":
+		return c.pathSrc(f.Path, f.at("path"), key+".path")
+	case "column":
+		return columnSrc{titles: f.Column}
+	case "from":
+		*deps = append(*deps, f.From)
+		return &fromSrc{name: f.From}
+	case "value":
+		return constSrc{v: strVal(*f.Value)}
+	case "template":
+		return c.template(*f.Template, f.AllowPartial, f.at("template"), key+".template", deps)
+	case "lookup":
+		if !full {
+			break
+		}
+		return c.lookup(b, f.Lookup, key+".lookup", deps)
+	case "first_transition", "last_transition":
+		if !full {
+			break
+		}
+		m := f.FirstTransition
+		if set[0] == "last_transition" {
+			m = f.LastTransition
+		}
+		return &txSrc{last: set[0] == "last_transition", cats: m.ToCategory, vals: m.ToValue, field: m.Field}
+	}
+	c.add(f.at(set[0]), key, "%s cannot be used here", set[0])
+	return constSrc{}
+}
+
+func (c *compiler) pathSrc(texts []string, pos Pos, key string) source {
+	s := &pathSrc{}
+	for _, t := range texts {
+		p, err := ParsePath(t)
+		if err != nil {
+			c.add(pos, key, "%v", err)
+			continue
+		}
+		s.alts = append(s.alts, &p)
+	}
+	return s
+}
+
+func (c *compiler) template(text string, partial bool, pos Pos, key string, deps *[]string) source {
+	parts, err := parseTemplate(text)
+	if err != nil {
+		c.add(pos, key, "%v", err)
+		return constSrc{}
+	}
+	for i := range parts {
+		p := &parts[i]
+		if p.kind == tLiteral {
+			continue
+		}
+		switch ph := p.ph; {
+		case ph == "source":
+			p.src = constSrc{v: strVal(c.env.Source)}
+		case ph == "source.url":
+			p.src = constSrc{v: strVal(strings.TrimRight(c.env.SourceURL, "/"))}
+		case ph == "source_kind":
+			p.src = constSrc{v: strVal(c.env.SourceKind)}
+		case ph == "tenant":
+			p.src = constSrc{v: strVal(c.env.Tenant)}
+		case ph == "native_id":
+			p.kind = tNativeID
+		case ph == "stream":
+			p.kind = tStream
+		case strings.HasPrefix(ph, "path:"):
+			p.src = c.pathSrc([]string{strings.TrimSpace(ph[5:])}, pos, key)
+		case strings.HasPrefix(ph, "column:"):
+			p.src = columnSrc{titles: []string{strings.TrimSpace(ph[7:])}}
+		default:
+			p.field = ph
+			p.src = &fromSrc{name: ph}
+			*deps = append(*deps, ph)
+		}
+	}
+	return &templateSrc{parts: parts, partial: partial}
+}
+
+func (c *compiler) lookup(b *block, l *Lookup, key string, deps *[]string) source {
+	if l.Stream == "" {
+		c.add(l.Pos, key+".stream", "missing stream to look in")
+	}
+	if l.Path == "" {
+		c.add(l.Pos, key+".path", "missing path of the value to read")
+	}
+	if l.By == nil {
+		c.hint(l.Pos, key+".by", "by: {path: fields.status.id}", "missing by: the value to look up")
+		return constSrc{}
+	}
+	s := &lookupSrc{stream: l.Stream}
+	if l.Path != "" {
+		p, err := ParsePath(l.Path)
+		if err != nil || p.Level != levelRoot {
+			c.add(l.at("path"), key+".path", "bad path %q: %v", l.Path, err)
+		}
+		s.path = p.Segs
+	}
+	var keySegs []seg
+	if l.Key != "" {
+		p, err := ParsePath(l.Key)
+		if err != nil || p.Level != levelRoot {
+			c.add(l.at("key"), key+".key", "bad key path %q: %v", l.Key, err)
+		}
+		keySegs = p.Segs
+	}
+	id := l.Stream + "\x00" + l.Key
+	ix, ok := c.lookupByKey[id]
+	if !ok {
+		ix = &lookupIndex{stream: l.Stream, key: keySegs, keyText: l.Key}
+		c.lookupByKey[id] = ix
+		c.mp.lookups = append(c.mp.lookups, ix)
+	}
+	s.ix = ix
+	s.by = c.source(b, l.By, key+".by", deps, false)
+	return s
+}
+
+// cond compiles one where condition.
+func (c *compiler) cond(b *block, w *Condition, key string) *cond {
+	cd := &cond{pos: w.Pos}
+	n := 0
+	for _, k := range []string{"path", "column", "from"} {
+		if w.has(k) {
+			n++
+		}
+	}
+	if n != 1 {
+		c.hint(w.Pos, key, "path, column or from", "a condition reads exactly one source")
+		return nil
+	}
+	switch {
+	case w.has("path"):
+		cd.src = c.pathSrc(w.Path, w.at("path"), key+".path")
+	case w.has("column"):
+		cd.src = columnSrc{titles: w.Column}
+	default:
+		cd.from = w.From
+	}
+	ops := 0
+	if w.Equals != nil {
+		cd.op, cd.text, ops = opEquals, *w.Equals, ops+1
+	}
+	if w.NotEquals != nil {
+		cd.op, cd.text, ops = opNotEquals, *w.NotEquals, ops+1
+	}
+	if w.has("in") {
+		cd.op, cd.in, ops = opIn, w.In, ops+1
+	}
+	if w.Present != nil {
+		cd.op, cd.present, ops = opPresent, *w.Present, ops+1
+	}
+	if w.Matches != nil {
+		re, err := regexp.Compile(*w.Matches)
+		if err != nil {
+			c.add(w.at("matches"), key+".matches", "bad regular expression: %v", err)
+		}
+		cd.op, cd.re, ops = opMatches, re, ops+1
+	}
+	if ops != 1 {
+		c.hint(w.Pos, key, "equals, not_equals, in, present or matches", "a condition makes exactly one comparison")
+		return nil
+	}
+	return cd
+}
+
+// walkSrc calls fn for s and every source nested in it.
+func walkSrc(s source, fn func(source)) {
+	fn(s)
+	switch x := s.(type) {
+	case *templateSrc:
+		for _, p := range x.parts {
+			if p.src != nil {
+				walkSrc(p.src, fn)
+			}
+		}
+	case *lookupSrc:
+		walkSrc(x.by, fn)
+	}
+}
+
+// bindFrom points every from reference at its field's index in the computed order.
+func bindFrom(s source, idx map[string]int) source {
+	walkSrc(s, func(s source) {
+		if f, ok := s.(*fromSrc); ok {
+			f.idx = idx[f.name]
+		}
+	})
+	return s
+}
+
+// pathsOf lists the payload paths a source reads.
+func pathsOf(s source) []*Path {
+	var out []*Path
+	walkSrc(s, func(s source) {
+		if p, ok := s.(*pathSrc); ok {
+			out = append(out, p.alts...)
+		}
+	})
+	return out
+}

@@ -1,0 +1,99 @@
+package mappings
+
+// The mapping file format as Go types. The loader (decode.go) and the JSON Schema
+// (schema.go) are both derived from these declarations: `yaml` names the key, `doc` says
+// what it means to an admin. Every struct embeds Meta, which records where it was written.
+
+// Mapping is one parsed mapping file (possibly merged over the kind's default).
+type Mapping struct {
+	Meta     `yaml:"-"`
+	Version  int                `yaml:"version" doc:"Format version; 1."`
+	Extends  string             `yaml:"extends" doc:"'default' starts from the source kind's built-in mapping; entities and fields named here replace the built-in ones, one by one (null removes one)." enum:"default"`
+	Entities map[string]*Entity `yaml:"entities" doc:"Entity blocks by name; the name is the canonical entity (work_items, projects, project_members, transitions, people, links) unless 'table' says otherwise."`
+}
+
+// Entity is one block producing rows of a canonical entity.
+type Entity struct {
+	Meta   `yaml:"-"`
+	Table  string            `yaml:"table" doc:"The canonical entity this block produces; defaults to the block's name. Lets several blocks fill one entity (people from assignees and from reporters)." enum:"work_items,projects,project_members,transitions,people,links"`
+	Stream string            `yaml:"stream" doc:"The raw stream the block reads (issues, rows, pulls, ...)." required:"true"`
+	Each   Strings           `yaml:"each" doc:"One row per element: a path with [*] at every level iterated (changelog.histories[*].items[*]); a path without [*] gives one row when present. A list of paths gives the rows of all of them."`
+	Where  []*Condition      `yaml:"where" doc:"Conditions a record (or each element) must all meet to produce a row."`
+	Shared *bool             `yaml:"shared" doc:"Rows are upserted only, never deleted when a record stops producing them (default true for people)."`
+	Fields map[string]*Field `yaml:"fields" doc:"Canonical fields by name; attributes.<name> fills a key of the attributes map." required:"true"`
+	Name   string            `yaml:"-"`
+}
+
+// Field says where one canonical field comes from and how it is converted.
+type Field struct {
+	Meta            `yaml:"-"`
+	Path            Strings           `yaml:"path" doc:"JSON path into the payload (fields.status.name, a[0].b, [\"odd key\"], @.x and @0.x inside each); a list takes the first present, non-empty one."`
+	Column          Strings           `yaml:"column" doc:"Column title of a tabular record (cells), matched case-insensitively and trimmed; a list takes the first existing column."`
+	From            string            `yaml:"from" doc:"Another field of the same row, after it is computed."`
+	Value           *string           `yaml:"value" doc:"A constant."`
+	Template        *string           `yaml:"template" doc:"Text with placeholders: {source} {source.url} {source_kind} {tenant} {native_id} {stream} {<field>} {path:a.b} {column:Title}; {{ and }} are literal braces."`
+	Lookup          *Lookup           `yaml:"lookup" doc:"A value from a record of another stream of the same source."`
+	FirstTransition *TransitionMatch  `yaml:"first_transition" doc:"(work_items) the time of the earliest transition of the same record that matches."`
+	LastTransition  *TransitionMatch  `yaml:"last_transition" doc:"(work_items) the time of the latest transition of the same record that matches."`
+	Type            string            `yaml:"type" doc:"How to read the value; defaults to the column's own type." enum:"string,number,time,date,bool,list,map"`
+	Elem            string            `yaml:"elem" doc:"With type list: the key taken from each object of the list (name)."`
+	Values          map[string]string `yaml:"values" doc:"Value map applied after conversion: exact match first, then case-insensitive. A value it does not map becomes the default (or empty, counted as a problem)."`
+	Default         *string           `yaml:"default" doc:"Used when the value is empty or not in the value map."`
+	Trim            *bool             `yaml:"trim" doc:"Trim surrounding spaces (default true for column, false otherwise)."`
+	AllowPartial    bool              `yaml:"allow_partial" doc:"A template keeps its text when a placeholder is empty (default: the whole template is empty)."`
+	Name            string            `yaml:"-"`
+}
+
+// Lookup reads a value from another stream: the record whose Key equals By.
+type Lookup struct {
+	Meta   `yaml:"-"`
+	Stream string `yaml:"stream" doc:"The stream to look in; its records are loaded once per run." required:"true"`
+	Key    string `yaml:"key" doc:"Path of the key in the looked-up records; defaults to the record's native id."`
+	Path   string `yaml:"path" doc:"Path of the value to read from the found record." required:"true"`
+	By     *Field `yaml:"by" doc:"The value to look up, from this row: {path: ...}, {column: ...}, {from: ...}, {template: ...}." required:"true"`
+}
+
+// TransitionMatch selects transitions of the same record; all given criteria must hold.
+type TransitionMatch struct {
+	Meta       `yaml:"-"`
+	ToCategory Strings `yaml:"to_category" doc:"to_category is one of these."`
+	ToValue    Strings `yaml:"to_value" doc:"to_value (the status) is one of these, case-insensitively."`
+	Field      string  `yaml:"field" doc:"Only transitions of this field (status)."`
+}
+
+// Condition is one test of a where list: a source and one comparison.
+type Condition struct {
+	Meta      `yaml:"-"`
+	Path      Strings  `yaml:"path" doc:"JSON path, as for fields."`
+	Column    Strings  `yaml:"column" doc:"Column title, as for fields."`
+	From      string   `yaml:"from" doc:"A field of the row being produced."`
+	Equals    *string  `yaml:"equals" doc:"The value equals this text."`
+	NotEquals *string  `yaml:"not_equals" doc:"The value differs from this text."`
+	In        []string `yaml:"in" doc:"The value is one of these."`
+	Present   *bool    `yaml:"present" doc:"true: the value is present and not empty; false: it is absent or empty."`
+	Matches   *string  `yaml:"matches" doc:"The value matches this regular expression (RE2 syntax)."`
+}
+
+// Strings is one text or a list of texts.
+type Strings []string
+
+// Meta records where a block was written and which keys it set.
+type Meta struct {
+	Pos  Pos
+	Keys map[string]Pos // the keys written in the file, with their positions
+}
+
+// has reports whether the file set key.
+func (m *Meta) has(key string) bool { _, ok := m.Keys[key]; return ok }
+
+// at is the position of key, or of the block when the key was not written.
+func (m *Meta) at(key string) Pos {
+	if p, ok := m.Keys[key]; ok {
+		return p
+	}
+	return m.Pos
+}
+
+type metaHolder interface{ meta() *Meta }
+
+func (m *Meta) meta() *Meta { return m }

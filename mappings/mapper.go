@@ -1,0 +1,305 @@
+package mappings
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/pmohub/pmohub/warehouse"
+)
+
+// Record is a raw record to map.
+type Record struct {
+	Stream, NativeID string
+	Payload          json.RawMessage
+}
+
+// Row is one canonical row: Values are in the order of Table.Columns with the Go types of
+// warehouse.Row; Key is the entity key values joined with "\x00" (Table.Key order).
+type Row struct {
+	Table  *warehouse.Table
+	Key    string
+	Values []any
+	Shared bool // from an entity marked shared (people by default): never deleted by diff
+}
+
+// Problem is a mapping problem at run time (a value that did not convert, a row without
+// its key): counted and reported, never fatal.
+type Problem struct{ Entity, Field, NativeID, Message string }
+
+// Streams returns the streams the mapping's entities read.
+func (mp *Mapper) Streams() []string { return append([]string(nil), mp.streams...) }
+
+// LookupStreams returns the streams used by lookup:.
+func (mp *Mapper) LookupStreams() []string { return append([]string(nil), mp.lkStreams...) }
+
+// rowCtx is the state of one row being computed.
+type rowCtx struct {
+	mp    *Mapper
+	rec   *Record
+	root  any
+	elems []any
+	vals  []val
+	txs   []txRow
+	probs *[]Problem
+	block *block
+	field string // the field being computed, for problems
+}
+
+type txRow struct {
+	at                         time.Time
+	field, toValue, toCategory string
+}
+
+func (c *rowCtx) problem(field, msg string) {
+	*c.probs = append(*c.probs, Problem{Entity: c.block.name, Field: field, NativeID: c.rec.NativeID, Message: msg})
+}
+
+// Map maps one record into rows of every entity that reads its stream. It never fails the
+// sync: problems are returned and the field is left empty.
+func (mp *Mapper) Map(rec Record) ([]Row, []Problem) {
+	blocks := mp.byStream[rec.Stream]
+	if len(blocks) == 0 {
+		return nil, nil
+	}
+	var probs []Problem
+	root, err := mp.plans[rec.Stream].decode(rec.Payload)
+	if err != nil {
+		return nil, []Problem{{Entity: blocks[0].name, NativeID: rec.NativeID, Message: "payload is not valid JSON: " + err.Error()}}
+	}
+	c := &rowCtx{mp: mp, rec: &rec, root: root, probs: &probs}
+	var rows []Row
+	for _, b := range blocks {
+		c.block = b
+		if cap(c.vals) < len(b.fields) {
+			c.vals = make([]val, len(b.fields))
+		}
+		c.vals = c.vals[:len(b.fields)]
+		start := len(rows)
+		emit := func(elems []any) {
+			c.elems = elems
+			if r, ok := b.row(c); ok {
+				for _, prev := range rows[start:] {
+					if prev.Key == r.Key {
+						return // the same row twice from one record (one person, two roles)
+					}
+				}
+				rows = append(rows, r)
+				if b.table == warehouse.Transitions {
+					c.txs = append(c.txs, b.txRow(r))
+				}
+			}
+		}
+		if len(b.each) == 0 {
+			emit(nil)
+			continue
+		}
+		elems := make([]any, b.levels)
+		for _, groups := range b.each {
+			iterate(root, groups, 0, elems, emit)
+		}
+	}
+	return rows, probs
+}
+
+// iterate calls fn with the elements of every level of an each path.
+func iterate(v any, groups [][]seg, level int, elems []any, fn func([]any)) {
+	v = get(v, groups[level])
+	if len(groups) == 1 { // no [*]: the value itself is the one element
+		if v != nil {
+			elems[0] = v
+			fn(elems)
+		}
+		return
+	}
+	l, ok := v.([]any)
+	if !ok {
+		return
+	}
+	last := level == len(groups)-2
+	for _, e := range l {
+		if last {
+			if e = get(e, groups[level+1]); e == nil {
+				continue
+			}
+			elems[level] = e
+			fn(elems)
+			continue
+		}
+		elems[level] = e
+		iterate(e, groups, level+1, elems, fn)
+	}
+}
+
+// row computes one row of b, or reports why there is none.
+func (b *block) row(c *rowCtx) (Row, bool) {
+	for _, cd := range b.pre {
+		if !cd.holds(c) {
+			return Row{}, false
+		}
+	}
+	for i, f := range b.fields {
+		c.field = f.name
+		c.vals[i] = f.compute(c)
+	}
+	for _, cd := range b.post {
+		if !cd.holds(c) {
+			return Row{}, false
+		}
+	}
+	t := b.table
+	values := make([]any, len(t.Columns))
+	for i, col := range t.Columns {
+		fi := b.colField[i]
+		v := val{}
+		if fi >= 0 {
+			v = c.vals[fi]
+		}
+		values[i] = goValue(kindOf(col.Type), v)
+	}
+	for _, d := range b.defaults {
+		if d.kind == tNativeID {
+			values[d.col] = c.rec.NativeID
+		} else {
+			values[d.col] = c.mp.env.SourceKind
+		}
+	}
+	if b.attrCol >= 0 && len(b.attrs) > 0 {
+		m := values[b.attrCol].(map[string]string)
+		for _, fi := range b.attrs {
+			if s := c.vals[fi].text(); s != "" {
+				m[b.fields[fi].attr] = s
+			}
+		}
+	}
+	var key strings.Builder
+	for i, kc := range b.keyCols {
+		s, _ := values[kc].(string)
+		if s == "" {
+			c.problem(t.Columns[kc].Name, "row skipped: its key "+t.Columns[kc].Name+" is empty")
+			return Row{}, false
+		}
+		if i > 0 {
+			key.WriteByte(0)
+		}
+		key.WriteString(s)
+	}
+	for _, rc := range b.required {
+		if values[rc].(time.Time).IsZero() {
+			c.problem(t.Columns[rc].Name, "row skipped: "+t.Columns[rc].Name+" is empty")
+			return Row{}, false
+		}
+	}
+	return Row{Table: t, Key: key.String(), Values: values, Shared: b.shared}, true
+}
+
+func (b *block) txRow(r Row) txRow {
+	tx := txRow{}
+	tx.at, _ = r.Values[b.txCols.at].(time.Time)
+	tx.field, _ = r.Values[b.txCols.field].(string)
+	tx.toValue, _ = r.Values[b.txCols.toValue].(string)
+	tx.toCategory, _ = r.Values[b.txCols.toCategory].(string)
+	return tx
+}
+
+// goValue gives a value the Go type of its column (see warehouse.Row).
+func goValue(k colKind, v val) any {
+	switch k {
+	case cTime:
+		if v.k == vTime || v.k == vDate {
+			return v.t
+		}
+		return time.Time{}
+	case cTimeNull:
+		if v.k == vTime || v.k == vDate {
+			t := v.t
+			return &t
+		}
+		return (*time.Time)(nil)
+	case cDate:
+		if v.k == vTime || v.k == vDate {
+			t := dateOf(v.t)
+			return &t
+		}
+		return (*time.Time)(nil)
+	case cFloat:
+		if v.k == vNumber {
+			f := v.f
+			return &f
+		}
+		return (*float64)(nil)
+	case cList:
+		if v.k == vList && v.l != nil {
+			return v.l
+		}
+		return []string{}
+	case cMap:
+		m := make(map[string]string, len(v.m))
+		for k, s := range v.m {
+			m[k] = s
+		}
+		return m
+	}
+	if v.k == vNone {
+		return ""
+	}
+	return v.text()
+}
+
+// compute runs a field's pipeline: source, conversion, value map, default.
+func (f *cfield) compute(c *rowCtx) val {
+	v := f.src.eval(c)
+	v, msg := convert(v, f.typ, f.elem, f.trim)
+	if msg != "" {
+		c.problem(f.problem, msg)
+	}
+	if f.values != nil && !v.empty() {
+		v = f.mapValue(c, v)
+	}
+	if v.empty() && f.def != nil {
+		return *f.def
+	}
+	return v
+}
+
+func (f *cfield) lookupValue(s string) (string, bool) {
+	if to, ok := f.values[s]; ok {
+		return to, true
+	}
+	to, ok := f.folded[strings.ToLower(s)]
+	return to, ok
+}
+
+// mapValue applies the value map. An unmapped scalar becomes the default, or empty and a
+// problem; an unmapped list element becomes the default, or stays as it is.
+func (f *cfield) mapValue(c *rowCtx, v val) val {
+	if v.k == vList {
+		out := make([]string, 0, len(v.l))
+		for _, e := range v.l {
+			if to, ok := f.lookupValue(e); ok {
+				e = to
+			} else if f.def != nil {
+				e = f.def.text()
+			}
+			if e != "" {
+				out = append(out, e)
+			}
+		}
+		return val{k: vList, l: out}
+	}
+	s := v.text()
+	to, ok := f.lookupValue(s)
+	if !ok {
+		if f.def == nil {
+			c.problem(f.problem, "value "+quote(s)+" is not in the value map")
+		}
+		return val{}
+	}
+	if to == "" {
+		return val{}
+	}
+	out, _ := convert(strVal(to), f.typ, "", false)
+	return out
+}
+
+func quote(s string) string { return "\"" + clip(s) + "\"" }

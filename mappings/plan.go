@@ -1,0 +1,460 @@
+package mappings
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// A payload is decoded once per record, and only the parts the mapping reads: a Jira
+// issue is mostly avatars, rendered text and metadata no mapping looks at. The plan is a
+// tree of the keys the mapping's paths reach; everything else is scanned (and validated)
+// but never allocated. The result has the shapes encoding/json gives with UseNumber.
+
+// plan is the tree of what to keep.
+type plan struct {
+	all   bool             // keep this whole value
+	keys  map[string]*plan // object keys to keep
+	elems *plan            // what to keep of every list element
+}
+
+var keepAll = &plan{all: true}
+
+// planFor builds the plan of every payload path the blocks read.
+func planFor(blocks []*block) *plan {
+	root := &plan{}
+	for _, b := range blocks {
+		for _, groups := range b.each {
+			root.touch(eachPrefix(groups, len(groups)))
+		}
+		var srcs []source
+		for _, f := range b.fields {
+			srcs = append(srcs, f.src)
+		}
+		for _, cd := range b.pre {
+			srcs = append(srcs, cd.src)
+		}
+		for _, s := range srcs {
+			walkSrc(s, func(s source) {
+				switch x := s.(type) {
+				case columnSrc:
+					root.add([]seg{{kind: segKey, key: "cells"}})
+				case *pathSrc:
+					for _, p := range x.alts {
+						if p.Level < 0 {
+							root.add(p.Segs)
+							continue
+						}
+						for _, groups := range b.each {
+							pre := eachPrefix(groups, p.Level+1)
+							root.add(append(pre, p.Segs...))
+						}
+					}
+				}
+			})
+		}
+	}
+	return root
+}
+
+// eachPrefix is the path from the root to an element of each level (0-based) < n.
+func eachPrefix(groups [][]seg, n int) []seg {
+	var out []seg
+	if len(groups) == 1 {
+		return append(out, groups[0]...)
+	}
+	for i := 0; i < n && i < len(groups)-1; i++ {
+		out = append(out, groups[i]...)
+		out = append(out, seg{kind: segAll})
+	}
+	if n >= len(groups)-1 {
+		out = append(out, groups[len(groups)-1]...)
+	}
+	return out
+}
+
+// add marks a path to keep; its end is kept whole.
+func (p *plan) add(segs []seg) {
+	if n := p.touch(segs); n != nil {
+		*n = plan{all: true}
+	}
+}
+
+// touch marks a path to keep without its contents (an object ends as the keys other paths
+// keep, possibly none, so that each still sees it is there). It returns the end's plan,
+// nil when an enclosing value is kept whole anyway.
+func (p *plan) touch(segs []seg) *plan {
+	n := p
+	for _, s := range segs {
+		if n.all {
+			return nil
+		}
+		if s.kind == segKey {
+			if n.keys == nil {
+				n.keys = map[string]*plan{}
+			}
+			c, ok := n.keys[s.key]
+			if !ok {
+				c = &plan{}
+				n.keys[s.key] = c
+			}
+			n = c
+			continue
+		}
+		if n.elems == nil {
+			n.elems = &plan{}
+		}
+		n = n.elems
+	}
+	if n.all {
+		return nil
+	}
+	return n
+}
+
+func (p *plan) decode(data []byte) (any, error) {
+	s := scanner{data: data, whole: string(data)}
+	v, err := s.value(p, 0)
+	if err != nil {
+		return nil, err
+	}
+	s.ws()
+	if s.i != len(s.data) {
+		return nil, fmt.Errorf("trailing data at offset %d", s.i)
+	}
+	return v, nil
+}
+
+// scanner is a JSON reader that decodes only what its plan keeps.
+type scanner struct {
+	data []byte
+	// whole is data as one string: kept texts are substrings of it, one allocation per
+	// payload instead of one per text.
+	whole string
+	i     int
+}
+
+const maxDepth = 10000 // as encoding/json
+
+var errEOF = errors.New("unexpected end of JSON input")
+
+func (s *scanner) syntax(what string) error {
+	if s.i >= len(s.data) {
+		return errEOF
+	}
+	return fmt.Errorf("invalid character %q %s at offset %d", s.data[s.i], what, s.i)
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.data) {
+		switch s.data[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// value reads one value; with a nil plan it is skipped and nil returned.
+func (s *scanner) value(p *plan, depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, errors.New("exceeded max depth")
+	}
+	s.ws()
+	if s.i >= len(s.data) {
+		return nil, errEOF
+	}
+	switch c := s.data[s.i]; {
+	case c == '{':
+		return s.object(p, depth)
+	case c == '[':
+		return s.array(p, depth)
+	case c == '"':
+		if p == nil {
+			_, _, err := s.str()
+			return nil, err
+		}
+		return s.text()
+	case c == '-' || (c >= '0' && c <= '9'):
+		start := s.i
+		if err := s.number(); err != nil {
+			return nil, err
+		}
+		if p == nil {
+			return nil, nil
+		}
+		return json.Number(s.data[start:s.i]), nil
+	case c == 't':
+		return true, s.literal("true")
+	case c == 'f':
+		return false, s.literal("false")
+	case c == 'n':
+		return nil, s.literal("null")
+	}
+	return nil, s.syntax("looking for beginning of value")
+}
+
+func (s *scanner) literal(word string) error {
+	if len(s.data)-s.i < len(word) || string(s.data[s.i:s.i+len(word)]) != word {
+		for j := 0; j < len(word); j++ {
+			if s.i >= len(s.data) || s.data[s.i] != word[j] {
+				return s.syntax("in literal " + word)
+			}
+			s.i++
+		}
+	}
+	s.i += len(word)
+	return nil
+}
+
+func (s *scanner) object(p *plan, depth int) (any, error) {
+	s.i++ // {
+	var m map[string]any
+	if p != nil {
+		m = make(map[string]any, min(len(p.keys), 8))
+	}
+	s.ws()
+	if s.i < len(s.data) && s.data[s.i] == '}' {
+		s.i++
+		return mapOrNil(m), nil
+	}
+	for {
+		s.ws()
+		if s.i >= len(s.data) || s.data[s.i] != '"' {
+			return nil, s.syntax("looking for beginning of object key string")
+		}
+		var child *plan
+		var key string
+		if p != nil {
+			raw, plain, err := s.str()
+			if err != nil {
+				return nil, err
+			}
+			if plain {
+				if p.all {
+					key, child = s.sub(raw), keepAll
+				} else if c, ok := p.keys[string(raw)]; ok {
+					key, child = s.sub(raw), c
+				}
+			} else {
+				k, err := unquote(s.data[s.i-len(raw)-2 : s.i])
+				if err != nil {
+					return nil, err
+				}
+				key = k
+				if p.all {
+					child = keepAll
+				} else {
+					child = p.keys[key]
+				}
+			}
+		} else if _, _, err := s.str(); err != nil {
+			return nil, err
+		}
+		s.ws()
+		if s.i >= len(s.data) || s.data[s.i] != ':' {
+			return nil, s.syntax("after object key")
+		}
+		s.i++
+		v, err := s.value(child, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		if child != nil {
+			m[key] = v
+		}
+		s.ws()
+		if s.i >= len(s.data) {
+			return nil, errEOF
+		}
+		switch s.data[s.i] {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return mapOrNil(m), nil
+		default:
+			return nil, s.syntax("after object key:value pair")
+		}
+	}
+}
+
+// mapOrNil keeps a nil map an untyped nil (a skipped object).
+func mapOrNil(m map[string]any) any {
+	if m == nil {
+		return nil
+	}
+	return m
+}
+
+func (s *scanner) array(p *plan, depth int) (any, error) {
+	s.i++ // [
+	var elem *plan
+	var l []any
+	if p != nil {
+		elem = p.elems
+		if p.all {
+			elem = keepAll
+		}
+		l = []any{}
+	}
+	s.ws()
+	if s.i < len(s.data) && s.data[s.i] == ']' {
+		s.i++
+		if l == nil {
+			return nil, nil
+		}
+		return l, nil
+	}
+	for {
+		v, err := s.value(elem, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			l = append(l, v) // skipped elements stay as nil, so indexes hold
+		}
+		s.ws()
+		if s.i >= len(s.data) {
+			return nil, errEOF
+		}
+		switch s.data[s.i] {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			if l == nil {
+				return nil, nil
+			}
+			return l, nil
+		default:
+			return nil, s.syntax("after array element")
+		}
+	}
+}
+
+// str scans a string at s.i and returns its raw content; plain is true when it is ASCII
+// without escapes, so its bytes are its text.
+func (s *scanner) str() (raw []byte, plain bool, err error) {
+	start := s.i + 1
+	plain = true
+	for j := start; j < len(s.data); j++ {
+		switch c := s.data[j]; {
+		case c == '"':
+			s.i = j + 1
+			return s.data[start:j], plain, nil
+		case c == '\\':
+			plain = false
+			j++
+			if j >= len(s.data) {
+				s.i = j
+				return nil, false, errEOF
+			}
+			switch s.data[j] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				for k := 1; k <= 4; k++ {
+					if j+k >= len(s.data) {
+						s.i = len(s.data)
+						return nil, false, errEOF
+					}
+					if !isHex(s.data[j+k]) {
+						s.i = j + k
+						return nil, false, s.syntax("in \\u hexadecimal character escape")
+					}
+				}
+				j += 4
+			default:
+				s.i = j
+				return nil, false, s.syntax("in string escape code")
+			}
+		case c < 0x20:
+			s.i = j
+			return nil, false, s.syntax("in string literal")
+		case c >= 0x80:
+			plain = false // not ASCII: the exact (slower) path checks the UTF-8
+		}
+	}
+	s.i = len(s.data)
+	return nil, false, errEOF
+}
+
+// sub returns raw, a slice of s.data ending at s.i-1, as a substring of s.whole.
+func (s *scanner) sub(raw []byte) string {
+	end := s.i - 1
+	return s.whole[end-len(raw) : end]
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+// text decodes a string; escapes and invalid UTF-8 go through encoding/json so the result
+// is exactly what it gives.
+func (s *scanner) text() (any, error) {
+	start := s.i
+	raw, plain, err := s.str()
+	if err != nil {
+		return nil, err
+	}
+	if plain {
+		return s.sub(raw), nil
+	}
+	return unquote(s.data[start:s.i])
+}
+
+// unquote decodes a quoted JSON string the slow, exact way.
+func unquote(quoted []byte) (string, error) {
+	var out string
+	err := json.Unmarshal(quoted, &out)
+	return out, err
+}
+
+// number scans a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *scanner) number() error {
+	d := s.data
+	if s.i < len(d) && d[s.i] == '-' {
+		s.i++
+	}
+	switch {
+	case s.i >= len(d):
+		return errEOF
+	case d[s.i] == '0':
+		s.i++
+	case d[s.i] >= '1' && d[s.i] <= '9':
+		for s.i < len(d) && d[s.i] >= '0' && d[s.i] <= '9' {
+			s.i++
+		}
+	default:
+		return s.syntax("in numeric literal")
+	}
+	if s.i < len(d) && d[s.i] == '.' {
+		s.i++
+		if s.i >= len(d) {
+			return errEOF
+		}
+		if d[s.i] < '0' || d[s.i] > '9' {
+			return s.syntax("after decimal point in numeric literal")
+		}
+		for s.i < len(d) && d[s.i] >= '0' && d[s.i] <= '9' {
+			s.i++
+		}
+	}
+	if s.i < len(d) && (d[s.i] == 'e' || d[s.i] == 'E') {
+		s.i++
+		if s.i < len(d) && (d[s.i] == '+' || d[s.i] == '-') {
+			s.i++
+		}
+		if s.i >= len(d) {
+			return errEOF
+		}
+		if d[s.i] < '0' || d[s.i] > '9' {
+			return s.syntax("in exponent of numeric literal")
+		}
+		for s.i < len(d) && d[s.i] >= '0' && d[s.i] <= '9' {
+			s.i++
+		}
+	}
+	return nil
+}

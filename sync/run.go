@@ -1,0 +1,215 @@
+package sync
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/pmohub/pmohub/connectors"
+	"github.com/pmohub/pmohub/mappings"
+	"github.com/pmohub/pmohub/warehouse"
+)
+
+// Flush thresholds: ClickHouse wants few, large inserts, so pages are gathered up to
+// these sizes before a commit.
+const (
+	flushRecords = 5000
+	flushBytes   = 16 << 20
+)
+
+func (e *Engine) batchRecords() int {
+	if e.BatchRecords > 0 {
+		return e.BatchRecords
+	}
+	return flushRecords
+}
+
+type run struct {
+	e      *Engine
+	src    *Source
+	log    *slog.Logger
+	stats  *connectors.Stats
+	row    warehouse.SyncRun
+	gen    uint32
+	mapper *mappings.Mapper
+	mapped map[string]bool // streams an entity reads
+
+	problems    int64
+	problemSeen map[string]bool
+}
+
+func newRunID(t time.Time) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+func (r *run) execute(ctx context.Context, opts Options) error {
+	mapper, err := r.e.Mapper(r.src)
+	if err != nil {
+		return fmt.Errorf("mapping of %s: %w", r.src.Name(), err)
+	}
+	r.mapper = mapper
+	r.mapped = map[string]bool{}
+	for _, s := range mapper.Streams() {
+		r.mapped[s] = true
+	}
+	if err := r.ensureGeneration(ctx); err != nil {
+		return err
+	}
+	cursors, err := r.e.WH.Cursors(ctx, r.src.Name())
+	if err != nil {
+		return err
+	}
+	env := &connectors.Env{
+		HTTP:   &http.Client{Transport: &connectors.Transport{Base: r.e.Transport, Stats: r.stats}},
+		Logger: r.log,
+		Stats:  r.stats,
+		Stored: storedReader{wh: r.e.WH, source: r.src.Name()},
+		Now:    r.e.now,
+	}
+	for _, st := range r.src.Connector.Streams() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.loadLookups(ctx); err != nil {
+			return err
+		}
+		req := connectors.SyncRequest{Stream: st.Name, Full: opts.Full, Env: env}
+		if !opts.Full {
+			req.Cursor = cursors[st.Name]
+		}
+		if err := r.syncStream(ctx, req); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureGeneration picks the generation this run writes. A mapping that changed since the
+// active generation was built is first re-applied from the raw layer (no source calls).
+func (r *run) ensureGeneration(ctx context.Context) error {
+	active, ok, err := r.e.WH.ActiveGeneration(ctx, r.src.Name())
+	if err != nil {
+		return err
+	}
+	hash := r.src.MappingHash()
+	switch {
+	case !ok:
+		r.gen = 1
+		return r.e.WH.ActivateGeneration(ctx, r.src.Name(), warehouse.Generation{Generation: 1, MappingHash: hash})
+	case active.MappingHash == hash:
+		r.gen = active.Generation
+		return nil
+	default:
+		r.log.Info("mapping changed; re-applying it from the raw layer", "generation", active.Generation+1)
+		res, err := r.e.remap(ctx, r.src, r.mapper, active.Generation+1)
+		if err != nil {
+			return err
+		}
+		r.gen = res.Generation
+		return nil
+	}
+}
+
+// loadLookups gives the mapper the lookup streams as stored now.
+func (r *run) loadLookups(ctx context.Context) error {
+	return loadLookups(ctx, r.e.WH, r.src.Name(), r.mapper)
+}
+
+func loadLookups(ctx context.Context, wh *warehouse.Warehouse, source string, mp *mappings.Mapper) error {
+	for _, s := range mp.LookupStreams() {
+		var recs []connectors.StoredRecord
+		err := wh.RawRecords(ctx, source, s, nil, func(sr warehouse.StoredRaw) error {
+			recs = append(recs, connectors.StoredRecord{NativeID: sr.NativeID, Version: sr.Version, Payload: sr.Payload})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := mp.SetLookup(s, recs); err != nil {
+			return fmt.Errorf("lookup stream %s: %w", s, err)
+		}
+	}
+	return nil
+}
+
+// syncStream runs the connector on one stream, gathering pages into commits.
+func (r *run) syncStream(ctx context.Context, req connectors.SyncRequest) error {
+	var (
+		pending []connectors.Record
+		bytes   int
+		cursor  json.RawMessage
+		total   int64
+	)
+	flush := func(ctx context.Context) error {
+		if len(pending) == 0 && cursor == nil {
+			return nil
+		}
+		if err := r.commit(ctx, req.Stream, pending, cursor); err != nil {
+			return err
+		}
+		total += int64(len(pending))
+		pending, bytes, cursor = nil, 0, nil
+		if r.e.Progress != nil {
+			r.e.Progress(Progress{Source: r.src.Name(), Stream: req.Stream, Records: total})
+		}
+		return nil
+	}
+	emit := func(ctx context.Context, page connectors.Page) error {
+		for i := range page.Records {
+			if page.Records[i].Stream == "" {
+				page.Records[i].Stream = req.Stream
+			}
+			bytes += len(page.Records[i].Payload)
+		}
+		pending = append(pending, page.Records...)
+		if page.Cursor != nil {
+			cursor = page.Cursor
+		}
+		if len(pending) >= r.e.batchRecords() || bytes >= flushBytes {
+			return flush(ctx)
+		}
+		return nil
+	}
+	err := r.src.Connector.Sync(ctx, req, emit)
+	if err != nil {
+		// Pages emitted before the failure are good data, and their cursor covers only
+		// them: commit both, so a retry resumes after them.
+		if ferr := flush(context.WithoutCancel(ctx)); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+		return fmt.Errorf("stream %s: %w", req.Stream, err)
+	}
+	if err := flush(ctx); err != nil {
+		return err
+	}
+	if r.e.Progress != nil {
+		r.e.Progress(Progress{Source: r.src.Name(), Stream: req.Stream, Records: total, Done: true})
+	}
+	return nil
+}
+
+func (r *run) finish(err error) {
+	now := r.e.now().UTC()
+	r.row.FinishedAt = &now
+	r.row.Requests = uint64(r.stats.Requests.Load())
+	r.row.Throttled = uint64(r.stats.Throttled.Load())
+	r.row.MappingProblems = uint64(r.problems)
+	switch {
+	case err == nil:
+		r.row.Status = "succeeded"
+	case errors.Is(err, context.Canceled):
+		r.row.Status = "cancelled"
+		r.row.Error = r.src.Config.Auth.Redact(err.Error())
+	default:
+		r.row.Status = "failed"
+		r.row.Error = r.src.Config.Auth.Redact(err.Error())
+	}
+}
