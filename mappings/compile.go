@@ -15,13 +15,14 @@ type Env struct {
 // Mapper is a compiled mapping: everything parsed and checked once, so Map only walks.
 // A Mapper is safe for concurrent Map calls once its lookups are set.
 type Mapper struct {
-	env       Env
-	blocks    []*block            // run order: transitions before the blocks that read them
-	byStream  map[string][]*block // blocks per stream, in run order
-	plans     map[string]*plan    // what to decode of each stream's payloads
-	lookups   []*lookupIndex
-	streams   []string
-	lkStreams []string
+	env        Env
+	blocks     []*block            // run order: transitions before the blocks that read them
+	byStream   map[string][]*block // blocks per stream, in run order
+	plans      map[string]*plan    // what to decode of each stream's payloads
+	lookups    []*lookupIndex
+	streams    []string
+	lkStreams  []string
+	sourceKind any // env.SourceKind, boxed once for every row
 }
 
 // colKind is the Go type a column takes in a Row.
@@ -175,6 +176,7 @@ func (m *Mapping) Compile(env Env) (*Mapper, error) {
 	for s, bs := range c.mp.byStream {
 		c.mp.plans[s] = planFor(bs)
 	}
+	c.mp.sourceKind = env.SourceKind
 	return c.mp, nil
 }
 

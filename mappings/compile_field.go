@@ -39,6 +39,7 @@ func (c *compiler) field(b *block, e *Entity, f *Field, cf *cfield, key string) 
 		switch cf.typ {
 		case typeTime, typeDate, typeMap:
 			c.add(f.at("values"), key+".values", "a value map does not apply to type %s", cf.typ)
+			return
 		}
 		cf.values = f.Values
 		cf.folded = make(map[string]string, len(f.Values))

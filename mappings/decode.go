@@ -189,8 +189,12 @@ func (d *decoder) decode(n *ynode, v reflect.Value, key string) {
 				d.decode(e.value, ev, joinKey(key, e.key))
 			}
 			if ev.Kind() == reflect.Pointer && !ev.IsNil() {
+				// A named block is where its name is written.
 				if f := ev.Elem().FieldByName("Name"); f.IsValid() && f.Kind() == reflect.String {
 					f.SetString(e.key)
+				}
+				if mh, ok := ev.Interface().(metaHolder); ok {
+					mh.meta().Pos = e.pos
 				}
 			}
 			m.SetMapIndex(reflect.ValueOf(e.key), ev)

@@ -16,11 +16,11 @@ type Mapping struct {
 type Entity struct {
 	Meta   `yaml:"-"`
 	Table  string            `yaml:"table" doc:"The canonical entity this block produces; defaults to the block's name. Lets several blocks fill one entity (people from assignees and from reporters)." enum:"work_items,projects,project_members,transitions,people,links"`
-	Stream string            `yaml:"stream" doc:"The raw stream the block reads (issues, rows, pulls, ...)." required:"true"`
+	Stream string            `yaml:"stream" doc:"The raw stream the block reads (issues, rows, pulls, ...)."`
 	Each   Strings           `yaml:"each" doc:"One row per element: a path with [*] at every level iterated (changelog.histories[*].items[*]); a path without [*] gives one row when present. A list of paths gives the rows of all of them."`
 	Where  []*Condition      `yaml:"where" doc:"Conditions a record (or each element) must all meet to produce a row."`
 	Shared *bool             `yaml:"shared" doc:"Rows are upserted only, never deleted when a record stops producing them (default true for people)."`
-	Fields map[string]*Field `yaml:"fields" doc:"Canonical fields by name; attributes.<name> fills a key of the attributes map." required:"true"`
+	Fields map[string]*Field `yaml:"fields" doc:"Canonical fields by name; attributes.<name> fills a key of the attributes map."`
 	Name   string            `yaml:"-"`
 }
 

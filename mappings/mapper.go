@@ -161,7 +161,7 @@ func (b *block) row(c *rowCtx) (Row, bool) {
 		if d.kind == tNativeID {
 			values[d.col] = c.rec.NativeID
 		} else {
-			values[d.col] = c.mp.env.SourceKind
+			values[d.col] = c.mp.sourceKind // boxed once
 		}
 	}
 	if b.attrCol >= 0 && len(b.attrs) > 0 {
@@ -249,12 +249,25 @@ func goValue(k colKind, v val) any {
 // compute runs a field's pipeline: source, conversion, value map, default.
 func (f *cfield) compute(c *rowCtx) val {
 	v := f.src.eval(c)
+	if f.values != nil && f.typ != typeList && !v.empty() {
+		// Scalars are mapped by their text before conversion, so that
+		// {S: 1, M: 3} can turn sizes into numbers.
+		s := v.text()
+		if f.trim {
+			s = strings.TrimSpace(s)
+		}
+		to, ok := f.lookupValue(s)
+		if !ok && f.def == nil {
+			c.problem(f.problem, "value "+quote(s)+" is not in the value map")
+		}
+		v = strVal(to)
+	}
 	v, msg := convert(v, f.typ, f.elem, f.trim)
 	if msg != "" {
 		c.problem(f.problem, msg)
 	}
-	if f.values != nil && !v.empty() {
-		v = f.mapValue(c, v)
+	if f.values != nil && f.typ == typeList && !v.empty() {
+		v = f.mapList(v)
 	}
 	if v.empty() && f.def != nil {
 		return *f.def
@@ -270,36 +283,21 @@ func (f *cfield) lookupValue(s string) (string, bool) {
 	return to, ok
 }
 
-// mapValue applies the value map. An unmapped scalar becomes the default, or empty and a
-// problem; an unmapped list element becomes the default, or stays as it is.
-func (f *cfield) mapValue(c *rowCtx, v val) val {
-	if v.k == vList {
-		out := make([]string, 0, len(v.l))
-		for _, e := range v.l {
-			if to, ok := f.lookupValue(e); ok {
-				e = to
-			} else if f.def != nil {
-				e = f.def.text()
-			}
-			if e != "" {
-				out = append(out, e)
-			}
+// mapList maps a list element by element; an unmapped element becomes the default, or
+// stays as it is.
+func (f *cfield) mapList(v val) val {
+	out := make([]string, 0, len(v.l))
+	for _, e := range v.l {
+		if to, ok := f.lookupValue(e); ok {
+			e = to
+		} else if f.def != nil {
+			e = f.def.text()
 		}
-		return val{k: vList, l: out}
-	}
-	s := v.text()
-	to, ok := f.lookupValue(s)
-	if !ok {
-		if f.def == nil {
-			c.problem(f.problem, "value "+quote(s)+" is not in the value map")
+		if e != "" {
+			out = append(out, e)
 		}
-		return val{}
 	}
-	if to == "" {
-		return val{}
-	}
-	out, _ := convert(strVal(to), f.typ, "", false)
-	return out
+	return val{k: vList, l: out}
 }
 
 func quote(s string) string { return "\"" + clip(s) + "\"" }

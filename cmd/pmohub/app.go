@@ -10,6 +10,10 @@ import (
 	"strings"
 
 	"github.com/pmohub/pmohub/connectors"
+	"github.com/pmohub/pmohub/connectors/github"
+	"github.com/pmohub/pmohub/connectors/jira"
+	"github.com/pmohub/pmohub/connectors/sheets"
+	"github.com/pmohub/pmohub/connectors/smartsheet"
 	"github.com/pmohub/pmohub/mappings"
 	pmosync "github.com/pmohub/pmohub/sync"
 	"github.com/pmohub/pmohub/sync/config"
@@ -25,7 +29,11 @@ type app struct {
 
 // kinds is the wiring from source kind to connector: no global registry.
 func kinds() map[string]connectors.Kind {
-	return map[string]connectors.Kind{}
+	out := map[string]connectors.Kind{}
+	for _, k := range []connectors.Kind{jira.Kind(), github.Kind(), sheets.Kind(), smartsheet.Kind()} {
+		out[k.Name] = k
+	}
+	return out
 }
 
 func kindNames() []string {
@@ -86,6 +94,9 @@ func (a *app) buildSources(cfg *config.Config, only string) ([]*pmosync.Source, 
 	for _, s := range cfg.Sources {
 		if only != "" && s.Name != only {
 			continue
+		}
+		if s.Unusable != nil {
+			return nil, fmt.Errorf("source %s: %w", s.Name, s.Unusable)
 		}
 		k := ks[s.Kind]
 		conn, err := k.New(s.SourceConfig)

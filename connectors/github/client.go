@@ -46,7 +46,11 @@ func (c *Connector) newClient(env *connectors.Env) *client {
 	if sleep == nil {
 		sleep = defaultSleep
 	}
-	rt := &rateTransport{base: base, token: c.src.Auth.Get("token"), now: now, sleep: sleep,
+	var stats *connectors.Stats
+	if env != nil {
+		stats = env.Stats
+	}
+	rt := &rateTransport{base: base, stats: stats, token: c.src.Auth.Get("token"), now: now, sleep: sleep,
 		maxWait: c.cfg.MaxWait, secondaryBase: c.SecondaryBase, maxAttempts: max(c.MaxAttempts, 1)}
 	g := gh.NewClient(&http.Client{Transport: rt, Timeout: timeout})
 	u := *c.baseURL
@@ -121,6 +125,11 @@ func (cl *client) sourceError(endpoint string, resp *gh.Response, err error) err
 		se.Message = er.Message
 	default:
 		se.Message = err.Error()
+	}
+	if resp != nil && resp.Response != nil && resp.Header.Get("Content-Type") != "" && !strings.Contains(resp.Header.Get("Content-Type"), "json") {
+		mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+		se.Message = fmt.Sprintf("answered %s, not the GitHub API", mt)
+		se.Hint = "check the url: it must be the API base (https://api.github.com/ or https://<host>/api/v3/)"
 	}
 	if se.Status == http.StatusTooManyRequests && se.Hint == "" {
 		se.Hint = "rate limited through every retry; sync later"

@@ -153,6 +153,7 @@ func (c *Connector) peopleEnabled() bool { return c.cfg.People == nil || *c.cfg.
 // Stream names.
 const (
 	StreamRepositories = "repositories"
+	StreamMilestones   = "milestones"
 	StreamItems        = "items"
 	StreamEvents       = "issue_events"
 	StreamProjectItems = "project_items"
@@ -163,7 +164,8 @@ const (
 func (c *Connector) Streams() []connectors.StreamInfo {
 	s := []connectors.StreamInfo{
 		{Name: StreamRepositories, Description: "Repositories (configured and from orgs), as GET /repos/{o}/{r} returns them."},
-		{Name: StreamItems, Description: "Issues, pull requests and milestones, wrapped as {kind, repository, issue|pull|milestone, derived}."},
+		{Name: StreamMilestones, Description: "Milestones (all states), wrapped as {kind, repository, milestone, derived}."},
+		{Name: StreamItems, Description: "Issues and pull requests, wrapped as {kind, repository, issue, pull, derived}."},
 		{Name: StreamEvents, Description: "Issue and pull request events (closed, reopened, merged, assigned, …) from the repository event lists."},
 	}
 	if len(c.cfg.Projects) > 0 {

@@ -29,7 +29,7 @@ func TestDeletionsAndTransfers(t *testing.T) {
 	if e := h.envelope(idOf(w.feature)); e.Repository != "acme/api" || e.Derived.Key != "acme/api#"+itoa(int64(moved.Number)) {
 		t.Errorf("transferred issue: repository %s key %s", e.Repository, e.Derived.Key)
 	}
-	if _, ok := h.store.get(StreamItems, milestoneID(w.milestone.ID)); ok {
+	if _, ok := h.store.get(StreamMilestones, milestoneID(w.milestone.ID)); ok {
 		t.Error("deleted milestone still stored")
 	}
 	if _, ok := h.store.get(StreamItems, idOf(w.bug)); !ok {
@@ -90,8 +90,8 @@ func TestRateLimits(t *testing.T) {
 			if len(h.waits) == 2 && c.mode <= githubfake.SecondaryNoHeader && h.waits[1] <= h.waits[0] {
 				t.Errorf("secondary waits did not back off: %v", h.waits)
 			}
-			if h.store.count(StreamItems) != 7 {
-				t.Errorf("items = %d after throttling, want 7", h.store.count(StreamItems))
+			if h.store.count(StreamItems) != 6 {
+				t.Errorf("items = %d after throttling, want 6", h.store.count(StreamItems))
 			}
 		})
 	}
@@ -121,7 +121,7 @@ func TestEnterpriseWithoutRateHeaders(t *testing.T) {
 	w.fake.Enterprise = true
 	h := newHarness(t, w.fake, "repos: [acme/web]\n")
 	h.mustSync(false)
-	if h.store.count(StreamItems) != 7 {
+	if h.store.count(StreamItems) != 6 {
 		t.Errorf("items = %d", h.store.count(StreamItems))
 	}
 	for _, r := range w.fake.Requests() {
@@ -166,8 +166,8 @@ func TestBadInput(t *testing.T) {
 		if !strings.Contains(err.Error(), "acme/secret") || !strings.Contains(err.Error(), "private to this token") {
 			t.Errorf("err = %v", err)
 		}
-		if h.store.count(StreamItems) != 7 {
-			t.Errorf("acme/web items = %d, want 7", h.store.count(StreamItems))
+		if h.store.count(StreamItems) != 6 {
+			t.Errorf("acme/web items = %d, want 6", h.store.count(StreamItems))
 		}
 	})
 	t.Run("html instead of json", func(t *testing.T) {

@@ -127,7 +127,7 @@ func newHarness(t *testing.T, fake *githubfake.Server, settings string) *harness
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, fake: fake, conn: c, store: newStore(), now: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}
+	h := &harness{t: t, fake: fake, conn: c, store: newStore(), now: time.Now().UTC()}
 	var mu sync.Mutex
 	c.Sleep = func(_ <-chan struct{}, d time.Duration) bool {
 		mu.Lock()

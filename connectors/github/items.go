@@ -21,10 +21,8 @@ type itemsCursor struct {
 // repoItems is one repository's position. ETag belongs to the first page of
 // issues?since=Since, so an unchanged repository answers 304.
 type repoItems struct {
-	Since          string  `json:"since,omitempty"`
-	ETag           string  `json:"etag,omitempty"`
-	MilestonesETag string  `json:"milestones_etag,omitempty"`
-	Milestones     []int64 `json:"milestones,omitempty"`
+	Since string `json:"since,omitempty"`
+	ETag  string `json:"etag,omitempty"`
 }
 
 // repoListing collects what one repository's listing saw, for the deletion sweep.
@@ -82,9 +80,6 @@ func (r *run) syncItems(ctx context.Context, raw json.RawMessage) error {
 }
 
 func (r *run) syncRepoItems(ctx context.Context, repo string, rc *repoItems, l *repoListing, stored map[string]uint64, cur *itemsCursor) error {
-	if err := r.syncMilestones(ctx, repo, rc, stored, cur); err != nil {
-		return err
-	}
 	since := rc.Since
 	etag := rc.ETag
 	if l != nil {
@@ -97,6 +92,8 @@ func (r *run) syncRepoItems(ctx context.Context, repo string, rc *repoItems, l *
 	u := issuesURL(repo, since, r.c.cfg.PageSize)
 	maxUpdated := sinceT
 	prIssues := map[int]json.RawMessage{}
+	var firstETag string
+	pages := 0
 	for u != "" {
 		p, err := r.cl.get(ctx, u, etag)
 		if err != nil {
@@ -104,6 +101,9 @@ func (r *run) syncRepoItems(ctx context.Context, repo string, rc *repoItems, l *
 		}
 		if p.NotModified {
 			return nil
+		}
+		if pages++; pages == 1 {
+			firstETag = p.ETag
 		}
 		etag = ""
 		items, err := decodeList(p, "GET /"+repoPath(repo)+"/issues", r.c.src.Name)
@@ -143,15 +143,15 @@ func (r *run) syncRepoItems(ctx context.Context, repo string, rc *repoItems, l *
 		}
 	}
 	rc.ETag = ""
-	if maxUpdated.After(sinceT) || rc.Since == "" {
+	switch {
+	case maxUpdated.After(sinceT):
 		rc.Since = maxUpdated.UTC().Format(time.RFC3339)
-		if !maxUpdated.IsZero() {
-			if err := r.primeETag(ctx, repo, rc, maxUpdated); err != nil {
-				return err
-			}
-		} else {
-			rc.Since = ""
+		if err := r.primeETag(ctx, repo, rc, maxUpdated); err != nil {
+			return err
 		}
+	case since == rc.Since && pages == 1:
+		// Nothing newer (or an empty repository): the same query next time, same ETag.
+		rc.ETag = firstETag
 	}
 	return r.emit(ctx, connectors.Page{Cursor: mustJSON(cur)})
 }
@@ -302,63 +302,6 @@ func (r *run) pullRecord(repo string, issRaw, pullRaw json.RawMessage, pr *ghIss
 	}}
 	return connectors.Record{Stream: StreamItems, NativeID: strconv.FormatInt(is.ID, 10),
 		Version: micros(updated), ChangedAt: updated, Payload: mustJSON(env)}, nil
-}
-
-func (r *run) syncMilestones(ctx context.Context, repo string, rc *repoItems, stored map[string]uint64, cur *itemsCursor) error {
-	etag := rc.MilestonesETag
-	u := fmt.Sprintf("%s/milestones?state=all&sort=due_on&direction=asc&per_page=%d", repoPath(repo), r.c.cfg.PageSize)
-	var ids []int64
-	var firstETag string
-	for i := 0; u != ""; i++ {
-		p, err := r.cl.get(ctx, u, etag)
-		if err != nil {
-			return err
-		}
-		if p.NotModified {
-			return nil
-		}
-		if i == 0 {
-			firstETag = p.ETag
-		}
-		etag = ""
-		items, err := decodeList(p, "GET /"+repoPath(repo)+"/milestones", r.c.src.Name)
-		if err != nil {
-			return err
-		}
-		var recs []connectors.Record
-		for _, it := range items {
-			var m ghMilestone
-			if err := json.Unmarshal(it, &m); err != nil || m.ID == 0 {
-				return fmt.Errorf("source %s: milestone without id in %s: %v", r.c.src.Name, repo, err)
-			}
-			ids = append(ids, m.ID)
-			env := envelope{Kind: "milestone", Repository: repo, Milestone: it,
-				Derived: derived{Key: fmt.Sprintf("%s/milestone/%d", repo, m.Number), State: "milestone_" + m.State, Type: "milestone"}}
-			rec := connectors.Record{Stream: StreamItems, NativeID: milestoneID(m.ID),
-				Version: micros(m.UpdatedAt), ChangedAt: m.UpdatedAt, Payload: mustJSON(env)}
-			if r.newer(stored, rec) {
-				recs = append(recs, rec)
-			}
-		}
-		if len(recs) > 0 {
-			if err := r.emit(ctx, connectors.Page{Records: recs}); err != nil {
-				return err
-			}
-		}
-		u = p.Next
-	}
-	listed := map[int64]bool{}
-	for _, id := range ids {
-		listed[id] = true
-	}
-	var gone []connectors.Record
-	for _, id := range rc.Milestones {
-		if v, ok := stored[milestoneID(id)]; ok && !listed[id] {
-			gone = append(gone, r.tombstone(StreamItems, milestoneID(id), v))
-		}
-	}
-	rc.Milestones, rc.MilestonesETag = ids, firstETag
-	return r.emit(ctx, connectors.Page{Records: gone, Cursor: mustJSON(cur)})
 }
 
 func milestoneID(id int64) string { return "milestone-" + strconv.FormatInt(id, 10) }

@@ -36,6 +36,8 @@ func (c *Connector) Sync(ctx context.Context, req connectors.SyncRequest, emit c
 	switch req.Stream {
 	case StreamRepositories:
 		return r.syncRepositories(ctx, cursor)
+	case StreamMilestones:
+		return r.syncMilestones(ctx, cursor)
 	case StreamItems:
 		return r.syncItems(ctx, cursor)
 	case StreamEvents:

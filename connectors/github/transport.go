@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pmohub/pmohub/connectors"
 )
 
 // rateTransport authenticates requests and waits out GitHub's rate limits. It sits above
@@ -24,6 +26,9 @@ type rateTransport struct {
 	maxWait       time.Duration
 	secondaryBase time.Duration
 	maxAttempts   int
+	// stats counts the throttled answers the engine's transport cannot see (a secondary
+	// limit named only in the body).
+	stats *connectors.Stats
 }
 
 // waitDecision says how long to wait before retrying a response, or that it is final.
@@ -88,6 +93,9 @@ func (t *rateTransport) decide(resp *http.Response, attempt int) waitDecision {
 		return waitDecision{true, ra}
 	}
 	if isSecondaryBody(resp) {
+		if t.stats != nil && !connectors.IsThrottled(resp) {
+			t.stats.Throttled.Add(1)
+		}
 		return waitDecision{true, t.backoff(t.secondaryBase, attempt)}
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {

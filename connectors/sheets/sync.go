@@ -223,7 +223,7 @@ func (r *run) diffTab(ctx context.Context, ss SpreadsheetConfig, read *spreadshe
 	for _, u := range diff.Upserts {
 		p := tabular.NewPayload(ref, tr.cfg.Key, u.Row)
 		p.Entity = tr.cfg.Entity
-		p.StatusColumn = statusCol
+		p.SetStatusColumn(statusCol)
 		p.History = u.History
 		p.URL = ref.URL + "&range=A" + strconv.Itoa(u.Row.Number)
 		payload, err := p.Encode()

@@ -273,7 +273,7 @@ func dateTime(v any, loc *time.Location) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	s = strings.TrimSpace(s)
-	if len(s) < 8 || len(s) > 40 {
+	if len(s) < 8 || len(s) > 40 || !looksLikeDate(s) {
 		return time.Time{}, false
 	}
 	for _, layout := range dateLayouts {
@@ -300,4 +300,14 @@ func boolean(v any) (bool, bool) {
 		}
 	}
 	return false, false
+}
+
+// looksLikeDate is a cheap filter before trying layouts: "dddd-" or "dddd/".
+func looksLikeDate(s string) bool {
+	for i := 0; i < 4; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s[4] == '-' || s[4] == '/'
 }

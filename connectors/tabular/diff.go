@@ -20,21 +20,17 @@ type Stored struct {
 
 // ParseStored reads a stored row payload (one written by Payload.Encode).
 func ParseStored(nativeID string, version uint64, payload []byte) (Stored, error) {
+	// Cells are not decoded: the hash and the status field are enough to diff.
 	var p struct {
-		Key          string         `json:"key"`
-		Hash         string         `json:"hash"`
-		StatusColumn string         `json:"status_column"`
-		Cells        map[string]any `json:"cells"`
-		History      []Change       `json:"history"`
+		Key     string   `json:"key"`
+		Hash    string   `json:"hash"`
+		Status  string   `json:"status"`
+		History []Change `json:"history"`
 	}
 	if err := json.Unmarshal(payload, &p); err != nil {
 		return Stored{}, fmt.Errorf("stored row %s: %w", nativeID, err)
 	}
-	s := Stored{NativeID: nativeID, Version: version, Key: p.Key, Hash: p.Hash, History: p.History}
-	if p.StatusColumn != "" {
-		s.Status = Text(p.Cells[p.StatusColumn])
-	}
-	return s, nil
+	return Stored{NativeID: nativeID, Version: version, Key: p.Key, Hash: p.Hash, Status: p.Status, History: p.History}, nil
 }
 
 // Snapshot is the version of the source a diff was taken at.

@@ -26,8 +26,10 @@ type Payload struct {
 	RowID string `json:"row_id,omitempty"` // the source's row id (Smartsheet)
 	// Cells holds every column by title: typed values, dates as ISO 8601, empty as null.
 	Cells map[string]any `json:"cells"`
-	// Status is the value of the status column the history follows ("" when none).
+	// StatusColumn names the column the history follows ("" when none); Status is its
+	// value as text (diffs read it without decoding the cells).
 	StatusColumn string `json:"status_column,omitempty"`
+	Status       string `json:"status,omitempty"`
 	// Members lists the delivery-tool scopes the row names (Jira project, GitHub
 	// repository, Smartsheet sheet), for project_members.
 	Members []Member `json:"members,omitempty"`
@@ -147,4 +149,14 @@ func DetectMembers(cells map[string]any) []Member {
 		return out[i].Ref < out[j].Ref
 	})
 	return out
+}
+
+// SetStatusColumn names the column the history follows and records its value, which
+// ParseStored reads back for the next diff.
+func (p *Payload) SetStatusColumn(title string) {
+	p.StatusColumn = title
+	p.Status = ""
+	if title != "" {
+		p.Status = Text(p.Cells[title])
+	}
 }

@@ -46,6 +46,8 @@ type Source struct {
 	Mapping  string        // mapping file path, relative to the config file's folder
 	Schedule time.Duration // how often `pmohub serve` syncs it
 	Line     int
+	// Unusable is why the source cannot run (an unset ${VAR} in its keys); nil when fine.
+	Unusable error
 }
 
 type fileShape struct {
@@ -87,9 +89,7 @@ func Parse(file string, data []byte, kinds []string) (*Config, error) {
 	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
 		return nil, fmt.Errorf("%s: the file is empty", file)
 	}
-	if err := expandEnv(file, f.Docs[0].Body); err != nil {
-		return nil, err
-	}
+	envErrs := expandEnv(file, f.Docs[0].Body)
 	var shape fileShape
 	if err := yaml.NodeToValue(f.Docs[0].Body, &shape, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
 		return nil, fmt.Errorf("%s: %s", file, yaml.FormatError(err, false, true))
@@ -113,12 +113,30 @@ func Parse(file string, data []byte, kinds []string) (*Config, error) {
 	if cfg.Serve.StaleDays == 0 {
 		cfg.Serve.StaleDays = 14
 	}
+	// A missing variable inside a source fails only that source (when it is used), so
+	// `pmohub query` needs no source credentials; anywhere else it fails the file.
+	unusable := make([]error, len(shape.Sources))
+	for _, e := range envErrs {
+		inSource := false
+		for i, n := range shape.Sources {
+			if lo, hi := lineRange(n); e.line >= lo && e.line <= hi {
+				inSource = true
+				if unusable[i] == nil {
+					unusable[i] = e.err
+				}
+			}
+		}
+		if !inSource {
+			return nil, e.err
+		}
+	}
 	seen := map[string]int{}
-	for _, n := range shape.Sources {
+	for i, n := range shape.Sources {
 		src, err := parseSource(file, n, kinds)
 		if err != nil {
 			return nil, err
 		}
+		src.Unusable = unusable[i]
 		if prev, dup := seen[src.Name]; dup {
 			return nil, fmt.Errorf("%s:%d: sources: name %q is already used on line %d", file, src.Line, src.Name, prev)
 		}
@@ -202,31 +220,50 @@ func (s nodeSettings) Decode(into any) error {
 
 var envRef = regexp.MustCompile(`\$\{([^}]*)\}`)
 
-// expandEnv replaces ${VAR} and ${file:/path} in every string value.
-func expandEnv(file string, root ast.Node) error {
-	var firstErr error
+type envError struct {
+	line int
+	err  error
+}
+
+// expandEnv replaces ${VAR} and ${file:/path} in every string value under root and
+// returns the references it could not fill.
+func expandEnv(file string, root ast.Node) []envError {
+	var errs []envError
 	ast.Walk(visitor(func(n ast.Node) {
 		s, ok := n.(*ast.StringNode)
-		if !ok || firstErr != nil || !strings.Contains(s.Value, "${") {
+		if !ok || !strings.Contains(s.Value, "${") {
 			return
 		}
+		line := s.Token.Position.Line
 		s.Value = envRef.ReplaceAllStringFunc(s.Value, func(ref string) string {
 			name := ref[2 : len(ref)-1]
 			if p, ok := strings.CutPrefix(name, "file:"); ok {
 				b, err := os.ReadFile(p)
-				if err != nil && firstErr == nil {
-					firstErr = fmt.Errorf("%s:%d: %s: %v", file, s.Token.Position.Line, ref, err)
+				if err != nil {
+					errs = append(errs, envError{line, fmt.Errorf("%s:%d: %s: %v", file, line, ref, err)})
 				}
 				return strings.TrimRight(string(b), "\r\n")
 			}
 			v, ok := os.LookupEnv(name)
-			if !ok && firstErr == nil {
-				firstErr = fmt.Errorf("%s:%d: %s: environment variable %s is not set", file, s.Token.Position.Line, ref, name)
+			if !ok {
+				errs = append(errs, envError{line, fmt.Errorf("%s:%d: %s: environment variable %s is not set", file, line, ref, name)})
 			}
 			return v
 		})
 	}), root)
-	return firstErr
+	return errs
+}
+
+// lineRange returns the first and last line a node spans.
+func lineRange(n ast.Node) (lo, hi int) {
+	lo = n.GetToken().Position.Line
+	hi = lo
+	ast.Walk(visitor(func(c ast.Node) {
+		if t := c.GetToken(); t != nil && t.Position.Line > hi {
+			hi = t.Position.Line
+		}
+	}), n)
+	return lo, hi
 }
 
 type visitor func(ast.Node)

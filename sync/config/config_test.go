@@ -46,7 +46,7 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		"wrong type":      {"sources: 5\n", "pmohub.yaml"},
 		"unknown kind":    {"sources:\n  - name: x\n    kind: trello\n", `pmohub.yaml:2: source "x": kind "trello"`},
 		"duplicate name":  {"sources:\n  - {name: x, kind: jira}\n  - {name: x, kind: jira}\n", "already used on line 2"},
-		"missing env":     {"sources:\n  - name: x\n    kind: jira\n    auth: {token: \"${PMOHUB_NOPE_X}\"}\n", "pmohub.yaml:4: ${PMOHUB_NOPE_X}: environment variable PMOHUB_NOPE_X is not set"},
+		"missing env":     {"warehouse:\n  url: \"${PMOHUB_NOPE_X}\"\n", "pmohub.yaml:2: ${PMOHUB_NOPE_X}: environment variable PMOHUB_NOPE_X is not set"},
 		"bad schedule":    {"sources:\n  - {name: x, kind: jira, schedule: often}\n", "schedule \"often\""},
 		"yaml syntax":     {"sources: [\n", "pmohub.yaml"},
 		"bad tenant":      {"tenant: \"a b\"\n", "tenant"},
@@ -79,4 +79,17 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = Parse("fuzz.yaml", data, kinds)
 	})
+}
+
+func TestMissingEnvInASourceFailsOnlyThatSource(t *testing.T) {
+	cfg, err := Parse("pmohub.yaml", []byte("sources:\n  - name: x\n    kind: jira\n    auth: {token: \"${PMOHUB_NOPE_Y}\"}\n  - {name: y, kind: jira}\n"), kinds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := cfg.Sources[0].Unusable; e == nil || !strings.Contains(e.Error(), "pmohub.yaml:4: ${PMOHUB_NOPE_Y}") {
+		t.Fatalf("source x: %v", e)
+	}
+	if cfg.Sources[1].Unusable != nil {
+		t.Fatalf("source y: %v", cfg.Sources[1].Unusable)
+	}
 }

@@ -55,7 +55,7 @@ func CacheDir() string {
 func FindLibrary() (string, error) {
 	if p := os.Getenv("CHDB_LIB_PATH"); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("%w: CHDB_LIB_PATH=%s: %v", ErrLibraryMissing, p, err)
+			return "", fmt.Errorf("%w at CHDB_LIB_PATH=%s (%v): unset it to use the project cache, or run `make libchdb` (scripts/install-libchdb.sh) to fetch @chdb/lib-linux-x64-gnu@%s", ErrLibraryMissing, p, err, Version)
 		}
 		return p, nil
 	}

@@ -54,7 +54,11 @@ func toNode(t *chType, v any) node {
 		return node{kind: kNumber, text: formatFloat(x, 64)}
 	case float32:
 		return node{kind: kNumber, text: formatFloat(float64(x), 32)}
-	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+	case int64:
+		return node{kind: kNumber, text: strconv.FormatInt(x, 10)}
+	case uint64:
+		return node{kind: kNumber, text: strconv.FormatUint(x, 10)}
+	case int, int8, int16, int32, uint, uint8, uint16, uint32:
 		return node{kind: kNumber, text: fmt.Sprint(x)}
 	case *big.Int:
 		if x == nil {

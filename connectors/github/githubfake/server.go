@@ -103,6 +103,14 @@ func (s *Server) now() time.Time {
 	return s.tick
 }
 
+// wallNow is the server's wall clock for rate-limit resets (Clock when set).
+func (s *Server) wallNow() time.Time {
+	if s.Clock != nil {
+		return s.Clock()
+	}
+	return time.Now()
+}
+
 // Throttle makes the next n requests fail with mode.
 func (s *Server) Throttle(n int, mode ThrottleMode) {
 	s.logMu.Lock()
@@ -246,7 +254,7 @@ func (s *Server) rateHeaders(w http.ResponseWriter, count bool) {
 	h.Set("X-RateLimit-Limit", strconv.Itoa(s.limit))
 	h.Set("X-RateLimit-Remaining", strconv.Itoa(rem))
 	h.Set("X-RateLimit-Used", strconv.Itoa(s.limit-rem))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(s.wallNow().Add(time.Hour).Unix(), 10))
 	h.Set("X-RateLimit-Resource", "core")
 }
 
@@ -281,7 +289,7 @@ func (s *Server) throttled(w http.ResponseWriter) bool {
 		h.Set("X-RateLimit-Limit", strconv.Itoa(s.limit))
 		h.Set("X-RateLimit-Remaining", "0")
 		h.Set("X-RateLimit-Used", strconv.Itoa(s.limit))
-		h.Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Duration(s.Reset)*time.Second).Unix(), 10))
+		h.Set("X-RateLimit-Reset", strconv.FormatInt(s.wallNow().Add(time.Duration(s.Reset)*time.Second).Unix(), 10))
 		h.Set("X-RateLimit-Resource", "core")
 	}
 	s.errorJSON(w, status, msg, doc)

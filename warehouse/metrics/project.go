@@ -1,0 +1,82 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// ErrNoProject is returned for a project the warehouse does not know.
+var ErrNoProject = errors.New("no such project")
+
+// Member is a source scope (Jira project, repository, sheet) a project rolls up.
+type Member struct {
+	Source string `json:"source"`
+	Kind   string `json:"member_kind"`
+	Ref    string `json:"member_ref"`
+	Items  uint64 `json:"items"`
+}
+
+// ProjectDetail is one project's summary with the lists its page shows. The charts'
+// series come from Metric with Query.Project set.
+type ProjectDetail struct {
+	ProjectSummary
+	Members      []Member    `json:"members"`
+	Milestones   []Milestone `json:"milestones"`
+	OverdueItems []Item      `json:"overdue_items"`
+	StaleItems   []Item      `json:"stale_items"`
+}
+
+// Project reads one project's summary, members, milestones, overdue and stale items.
+func (r *Reader) Project(ctx context.Context, id string) (ProjectDetail, error) {
+	p, err := r.portfolio(ctx, id)
+	if err != nil {
+		return ProjectDetail{}, err
+	}
+	if len(p.Projects) == 0 {
+		return ProjectDetail{}, fmt.Errorf("project %q: %w", id, ErrNoProject)
+	}
+	d := ProjectDetail{ProjectSummary: p.Projects[0]}
+	f := r.filter(id, "")
+	// Members: what registers say the project rolls up, plus the scopes its items come from.
+	q := fmt.Sprintf(`SELECT source, member_kind, member_ref, toUInt64(0) AS items FROM %[1]s WHERE %[2]s AND project_id = %[3]s
+UNION ALL
+SELECT source, splitByChar(':', scope)[1] AS member_kind, substring(scope, length(member_kind) + 2) AS member_ref, count() AS items
+FROM %[4]s WHERE %[5]s AND scope != '' GROUP BY source, scope`,
+		r.b.q("project_members"), f.tenantOnly(), litOf(id), r.b.q("work_items"), f.items())
+	var rows []Member
+	if err := r.wh.QueryInto(ctx, "SELECT any(source) AS source, member_kind, member_ref, max(items) AS items FROM ("+q+") GROUP BY member_kind, member_ref ORDER BY member_kind, member_ref", &rows); err != nil {
+		return d, fmt.Errorf("project members: %w", err)
+	}
+	d.Members = nonNil(rows)
+	var miles []milestoneRow
+	if err := r.wh.QueryInto(ctx, r.b.milestones(f, fixedClock(r.now()))+" ORDER BY isNull(due_date), due_date, key", &miles); err != nil {
+		return d, fmt.Errorf("project milestones: %w", err)
+	}
+	d.Milestones = []Milestone{}
+	for _, m := range miles {
+		m.Milestone.Overdue = m.OverdueN == 1
+		d.Milestones = append(d.Milestones, m.Milestone)
+	}
+	items, err := r.flowItems(ctx, f, "overdue = 1 OR stale = 1", "isNull(due_date), due_date, key")
+	if err != nil {
+		return d, fmt.Errorf("project items: %w", err)
+	}
+	d.OverdueItems, d.StaleItems = []Item{}, []Item{}
+	for _, it := range items {
+		if it.Overdue == 1 {
+			d.OverdueItems = append(d.OverdueItems, it)
+		}
+		if it.Stale == 1 {
+			d.StaleItems = append(d.StaleItems, it)
+		}
+	}
+	return d, nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,152 @@
+package metrics
+
+import (
+	"fmt"
+	"time"
+)
+
+// clock renders "now" in SQL: a literal in the readers (so tests fix the date), the
+// engine's clock in the analysts' views.
+type clock struct{ now, today string }
+
+func viewClock() clock {
+	return clock{now: "now64(3, 'UTC')", today: "toDate(now64(3, 'UTC'))"}
+}
+
+func fixedClock(t time.Time) clock {
+	t = t.UTC()
+	return clock{
+		now:   fmt.Sprintf("toDateTime64('%s', 3, 'UTC')", t.Format("2006-01-02 15:04:05.000")),
+		today: fmt.Sprintf("toDate('%s')", t.Format("2006-01-02")),
+	}
+}
+
+// open is an item still to do: not done, not cancelled.
+const open = "status_category IN ('todo', 'in_progress')"
+
+// staleCond is an in-progress item with no update for staleDays.
+func staleCond(c clock, staleDays int) string {
+	return fmt.Sprintf("status_category = 'in_progress' AND coalesce(updated_at, started_at, created_at) < %s - toIntervalDay(%d)", c.now, staleDays)
+}
+
+// overdueCond is an open item whose due date has passed.
+func overdueCond(c clock) string {
+	return fmt.Sprintf("%s AND due_date < %s", open, c.today)
+}
+
+// rollup is one row per project with the counts every view of a project starts from.
+// weeksFrom bounds the weekly throughput map (a Monday).
+func (b sqlb) rollup(f filter, c clock, staleDays int, weeksFrom string) string {
+	return fmt.Sprintf(`SELECT tenant, project_id,
+  count() AS items,
+  countIf(status_category = 'todo') AS todo,
+  countIf(status_category = 'in_progress') AS wip,
+  countIf(status_category = 'done') AS done,
+  countIf(status_category = 'cancelled') AS cancelled,
+  sumIf(ifNull(estimate, 0), status_category != 'cancelled') AS estimate_total,
+  sumIf(ifNull(estimate, 0), status_category = 'done') AS estimate_done,
+  countIf(status_category != 'cancelled' AND isNull(estimate)) AS unestimated,
+  countIf(%[2]s) AS overdue,
+  countIf(%[3]s) AS stale,
+  countIf(reopened = 1) AS reopened,
+  sumMapIf([toMonday(finished_at)], [toUInt64(1)], isNotNull(finished_at) AND toMonday(finished_at) >= %[4]s) AS weekly,
+  arraySort(groupUniqArray(source)) AS sources
+FROM (%[1]s)
+GROUP BY tenant, project_id`, b.flow(f), overdueCond(c), staleCond(c, staleDays), weeksFrom)
+}
+
+// milestones lists the milestones of the selected projects with whether they are overdue.
+func (b sqlb) milestones(f filter, c clock) string {
+	return fmt.Sprintf(`SELECT tenant, project_id, item_id, key, title, url, status, status_category,
+  due_date, toUInt8(%[3]s) AS overdue
+FROM %[1]s WHERE %[2]s AND type_category = 'milestone'`, b.q("work_items"), f.items(), overdueCond(c))
+}
+
+// projectsList is the portfolio's projects: the projects entity (registers and the tools'
+// own projects) plus any project_id items name that no source defines.
+func (b sqlb) projectsList(f filter) string {
+	pw := f.tenantOnly()
+	if f.project != "" {
+		pw += " AND project_id = " + litOf(f.project)
+	}
+	return fmt.Sprintf(`SELECT tenant, project_id, any(name) AS name, any(key) AS key, any(url) AS url,
+  any(programme) AS programme, any(owner_id) AS owner_id, any(status) AS status, any(health) AS health,
+  any(start_date) AS start_date, any(target_date) AS target_date, any(percent_complete) AS percent_complete,
+  arraySort(groupUniqArray(source)) AS defined_by
+FROM %[1]s WHERE %[2]s GROUP BY tenant, project_id`, b.q("projects"), pw)
+}
+
+// freshness is one row per source: its last successful sync and its last run.
+func (b sqlb) freshness(f filter, c clock) string {
+	return fmt.Sprintf(`SELECT tenant, source,
+  maxIf(finished_at, status = 'succeeded') AS last_success,
+  if(isNull(last_success), NULL, dateDiff('second', last_success, %[3]s)) AS lag_seconds,
+  argMax(status, started_at) AS last_status,
+  argMax(error, started_at) AS last_error,
+  max(started_at) AS last_started,
+  count() AS runs
+FROM %[1]s WHERE %[2]s GROUP BY tenant, source`, b.q("sync_runs"), f.tenantOnly(), c.now)
+}
+
+// throughputBuckets counts finished items per interval bucket in [from, to).
+func (b sqlb) throughputBuckets(f filter, bucket, from, to string) string {
+	return fmt.Sprintf(`SELECT %[2]s AS bucket, count() AS items, sum(ifNull(estimate, 0)) AS estimate
+FROM (%[1]s) WHERE isNotNull(finished_at) AND finished_at >= %[3]s AND finished_at < %[4]s
+GROUP BY bucket ORDER BY bucket`, b.flow(f), bucketExpr(bucket, "finished_at"), from, to)
+}
+
+// bucketExpr truncates a time to an interval's start (a Date).
+func bucketExpr(interval, col string) string {
+	switch interval {
+	case "day":
+		return "toDate(" + col + ")"
+	case "month":
+		return "toStartOfMonth(" + col + ")"
+	}
+	return "toMonday(" + col + ")"
+}
+
+// burnup counts, at the end of each bucket, the scope (items created by then and not yet
+// cancelled by then) and the items done by then, by count and by estimate. Scope growth
+// shows as the scope line rising.
+func (b sqlb) burnup(f filter, points string) string {
+	return fmt.Sprintf(`SELECT p AS at,
+  countIf(created_at < p AND NOT (status_category = 'cancelled' AND ifNull(resolved_at, updated_at) < p)) AS scope,
+  countIf(finished_at < p) AS done,
+  sumIf(ifNull(estimate, 0), created_at < p AND NOT (status_category = 'cancelled' AND ifNull(resolved_at, updated_at) < p)) AS scope_estimate,
+  sumIf(ifNull(estimate, 0), finished_at < p) AS done_estimate
+FROM (%[1]s) ARRAY JOIN %[2]s AS p
+GROUP BY p ORDER BY p`, b.flow(f), points)
+}
+
+// flowEfficiency sums, per finished item, the time between its start and finish spent in
+// active and in waiting statuses (status_classes), from its ordered transitions.
+func (b sqlb) flowEfficiency(f filter, from, to string) string {
+	sc := b.q("status_classes")
+	trWhere := f.tenantOnly()
+	if f.project != "" || f.scope != "" {
+		trWhere += fmt.Sprintf(" AND item_id IN (SELECT item_id FROM %s WHERE %s)", b.q("work_items"), f.items())
+	}
+	return fmt.Sprintf(`SELECT fl.item_id AS item_id,
+  arraySum(i -> if(h[i].2 = 'active', greatest(0, dateDiff('second', greatest(h[i].1, fl.started_at), least(if(i < length(h), h[i + 1].1, fl.finished_at), fl.finished_at))), 0), arrayEnumerate(h)) AS active_seconds,
+  arraySum(i -> if(h[i].2 = 'waiting', greatest(0, dateDiff('second', greatest(h[i].1, fl.started_at), least(if(i < length(h), h[i + 1].1, fl.finished_at), fl.finished_at))), 0), arrayEnumerate(h)) AS waiting_seconds
+FROM (SELECT item_id, started_at, finished_at FROM (%[1]s) WHERE isNotNull(finished_at) AND isNotNull(started_at) AND finished_at >= %[4]s AND finished_at < %[5]s) AS fl
+INNER JOIN (
+  SELECT t.item_id AS item_id, arraySort(x -> x.1, groupArray((t.at, if(e.class != '', e.class, d.class)))) AS h
+  FROM (SELECT * FROM %[2]s WHERE %[3]s AND field = 'status') AS t
+  LEFT JOIN (SELECT tenant, source, status, class FROM %[6]s WHERE status != '*') AS e
+    ON e.tenant = t.tenant AND e.source = t.source AND e.status = t.to_value
+  LEFT JOIN (SELECT category, class FROM %[6]s WHERE status = '*') AS d ON d.category = t.to_category
+  GROUP BY t.item_id
+) AS hist ON hist.item_id = fl.item_id`, b.flow(f), b.q("transitions"), trWhere, from, to, sc)
+}
+
+// itemsSQL lists flow rows with their derived flags; cond narrows them further.
+func (b sqlb) itemsSQL(f filter, c clock, staleDays int, cond string) string {
+	return fmt.Sprintf(`SELECT item_id, key, title, url, source, source_kind, project_id, scope, type_category,
+  status, status_category, estimate, assignee_id, created_at, updated_at, started_at, finished_at,
+  due_date, cycle_days, lead_days, reopened,
+  if(status_category = 'in_progress' AND isNotNull(started_at), dateDiff('second', started_at, %[2]s) / 86400, NULL) AS age_days,
+  toUInt8(%[3]s) AS stale, toUInt8(%[4]s) AS overdue
+FROM (%[1]s) WHERE %[5]s`, b.flow(f), c.now, staleCond(c, staleDays), overdueCond(c), cond)
+}

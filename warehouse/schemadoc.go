@@ -1,0 +1,49 @@
+package warehouse
+
+import (
+	"fmt"
+	"strings"
+)
+
+// SchemaMarkdown renders the analysts' reference of every view (warehouse/SCHEMA.md is
+// generated from it; a test keeps the file current).
+func SchemaMarkdown() string {
+	var b strings.Builder
+	b.WriteString(`# The warehouse schema (analysts' reference)
+
+Generated from warehouse/schema.go and warehouse/tables.go; do not edit by hand
+(` + "`go test ./warehouse -run TestSchemaDoc -update`" + ` rewrites it).
+
+Query the **views** below (database ` + "`pmo`" + ` unless ` + "`warehouse.database`" + ` says otherwise). Each returns the
+current, non-deleted state: one row per key, whatever merges have or have not happened.
+Underneath, every view reads a versioned table ` + "`<name>_versions`" + ` (ReplacingMergeTree(version,
+is_deleted)) with ` + "`FINAL`" + `; never query those directly unless you want history.
+
+Every table carries ` + "`tenant`" + `: with several client organisations in one warehouse, always filter
+or group by it (or give each client a ClickHouse user with a row policy on ` + "`tenant`" + `).
+Times are UTC with millisecond precision.
+
+`)
+	for _, t := range append(append([]*Table{}, Canonical...), Bookkeeping...) {
+		fmt.Fprintf(&b, "## `%s`\n\n%s\n\nOne row per (%s).\n\n| column | type | meaning |\n| --- | --- | --- |\n", t.Name, t.Doc, strings.Join(viewKey(t), ", "))
+		cols := columnsOf(t)
+		for _, c := range cols {
+			if c.Name == "version" || c.Name == "is_deleted" || (t.Canonical && c.Name == "generation") {
+				continue
+			}
+			fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", c.Name, strings.TrimSuffix(c.Type, " CODEC(ZSTD(3))"), c.Doc)
+		}
+		if t == People {
+			b.WriteString("| `canonical_id` | `String` | The person across tools: `email:<address>` when the e-mail is known, else `person_id`. |\n")
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func viewKey(t *Table) []string {
+	if t.Canonical {
+		return append([]string{"tenant", "source"}, t.Key...)
+	}
+	return t.Key
+}
