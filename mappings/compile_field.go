@@ -35,32 +35,13 @@ func (c *compiler) field(b *block, e *Entity, f *Field, cf *cfield, key string) 
 	if f.Trim != nil {
 		cf.trim = *f.Trim
 	}
-	if len(f.Values) > 0 {
-		switch cf.typ {
-		case typeTime, typeDate, typeMap:
+	switch cf.typ {
+	case typeTime, typeDate, typeMap:
+		if len(f.Values) > 0 {
 			c.add(f.at("values"), key+".values", "a value map does not apply to type %s", cf.typ)
-			return
 		}
-		cf.values = f.Values
-		cf.folded = make(map[string]string, len(f.Values))
-		keys := make([]string, 0, len(f.Values))
-		for k := range f.Values {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			to := f.Values[k]
-			lk := strings.ToLower(k)
-			if _, dup := cf.folded[lk]; !dup {
-				cf.folded[lk] = to
-			}
-			if to == "" || cf.typ == typeList {
-				continue
-			}
-			if _, msg := convert(strVal(to), cf.typ, "", false); msg != "" {
-				c.add(f.at("values"), key+".values."+k, "%s", msg)
-			}
-		}
+	default:
+		c.values(f, cf, key)
 	}
 	if f.Default != nil {
 		v, msg := convert(strVal(*f.Default), cf.typ, "", true)
@@ -295,4 +276,32 @@ func pathsOf(s source) []*Path {
 		}
 	})
 	return out
+}
+
+// values compiles a value map: exact keys, and lower-cased keys for the second try.
+func (c *compiler) values(f *Field, cf *cfield, key string) {
+	if len(f.Values) == 0 {
+		return
+	}
+
+	cf.values = f.Values
+	cf.folded = make(map[string]string, len(f.Values))
+	keys := make([]string, 0, len(f.Values))
+	for k := range f.Values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		to := f.Values[k]
+		lk := strings.ToLower(k)
+		if _, dup := cf.folded[lk]; !dup {
+			cf.folded[lk] = to
+		}
+		if to == "" || cf.typ == typeList {
+			continue
+		}
+		if _, msg := convert(strVal(to), cf.typ, "", false); msg != "" {
+			c.add(f.at("values"), key+".values."+k, "%s", msg)
+		}
+	}
 }

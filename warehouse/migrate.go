@@ -18,7 +18,7 @@ type Migration struct {
 var Migrations = []Migration{
 	{1, "portfolio model, raw layer, sync bookkeeping", func(l Layout) []string {
 		var out []string
-		for _, t := range Bookkeeping {
+		for _, t := range []*Table{RawRecords, SyncRuns, SyncCursors, SourceGenerations} {
 			out = append(out, l.createStorage(t)...)
 		}
 		for _, t := range Canonical {
@@ -26,6 +26,7 @@ var Migrations = []Migration{
 		}
 		return out
 	}},
+	{2, "mapping history", func(l Layout) []string { return l.createStorage(MappingVersions) }},
 }
 
 // views are recreated on every migrate: they hold no data, and recreating them keeps them

@@ -70,8 +70,27 @@ var (
 	}
 )
 
+// MappingVersions keeps every applied mapping of every source (who, when, what).
+var MappingVersions = &Table{
+	Name: "mapping_versions", Key: []string{"tenant", "source", "mapping_version"},
+	Doc: "Every mapping version applied to a source, for history and rollback.",
+	Columns: []Column{
+		{"tenant", tLC, "The tenant."},
+		{"source", tLC, "The source."},
+		{"mapping_version", "UInt32", "1, 2, 3, … per source."},
+		{"mapping", tStr, "The mapping file's text as applied."},
+		{"mapping_hash", tStr, "SHA-256 of the text."},
+		{"generation", "UInt32", "The generation it produced."},
+		{"applied_by", tStr, "Who applied it (user name or API token label)."},
+		{"applied_at", "DateTime64(3, 'UTC')", "When."},
+		{"note", tStr, "Why, or what changed (a summary of the diff)."},
+		{"version", "UInt64", "Row version (storage only)."},
+		{"is_deleted", "UInt8", "Unused; always 0."},
+	},
+}
+
 // Bookkeeping lists the non-canonical versioned tables.
-var Bookkeeping = []*Table{RawRecords, SyncRuns, SyncCursors, SourceGenerations}
+var Bookkeeping = []*Table{RawRecords, SyncRuns, SyncCursors, SourceGenerations, MappingVersions}
 
 // columnsOf returns a table's storage columns.
 func columnsOf(t *Table) []Column {

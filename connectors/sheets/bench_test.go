@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/pmohub/pmohub/connectors"
 	sf "github.com/pmohub/pmohub/connectors/sheets/sheetsfake"
 )
 
@@ -41,10 +43,7 @@ page_size: 5000
 `
 
 func benchEnv(b *testing.B) *env {
-	t := &testing.T{}
-	e := newEnv(t, benchSettings)
-	b.Cleanup(e.srv.Close)
-	return e
+	return newEnv(b, benchSettings)
 }
 
 // BenchmarkFirstSync20k: a 20,000-row, 20-column tab read from the fake over loopback,
@@ -52,6 +51,7 @@ func benchEnv(b *testing.B) *env {
 func BenchmarkFirstSync20k(b *testing.B) {
 	e := benchEnv(b)
 	bigTab(b, e, 20000)
+	defer reportCPU(b)()
 	for b.Loop() {
 		e.store = newMemStore()
 		if err := e.syncQuiet(); err != nil {
@@ -73,6 +73,7 @@ func BenchmarkEditSync20k(b *testing.B) {
 		b.Fatal(err)
 	}
 	i := 0
+	defer reportCPU(b)()
 	for b.Loop() {
 		i++
 		if err := e.fake.SetCell(demoID, "Tasks", 2, 2, sf.T(fmt.Sprintf("Status %d", i))); err != nil {
@@ -87,6 +88,24 @@ func BenchmarkEditSync20k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(e.fake.Requests())), "requests/sync")
+}
+
+// BenchmarkE2EFirstSync20k: the 20,000-row, 20-column tab through the real sync engine
+// and the default mapping into the embedded warehouse (skipped without libchdb).
+func BenchmarkE2EFirstSync20k(b *testing.B) {
+	defer reportCPU(b)()
+	for b.Loop() {
+		b.StopTimer()
+		x := newE2E(b)
+		must(b, x.fake.SetRows(demoID, "RAID Log", [][]sf.Cell{hdr("ID")})) // keep the seed tabs small
+		bigTab(b, x.env, 20000)
+		x.src.Connector = x.connector(connectors.Auth{"api_key": "test-key-123456"}, portfolioSettings+"      - {tab: Tasks, entity: work_items, key: Task ID}\n")
+		b.StartTimer()
+		run := x.run(b)
+		if run.RecordsRead != 20002 {
+			b.Fatalf("run %+v", run)
+		}
+	}
 }
 
 // BenchmarkUnchangedSync: an unchanged spreadsheet costs one request.
@@ -115,3 +134,20 @@ func (e *env) syncQuiet() error {
 }
 
 var _ = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// reportCPU adds the process CPU time per op (user+system): on a shared, loaded machine
+// wall time mostly measures the neighbours.
+func reportCPU(b *testing.B) func() {
+	start := cpuTime()
+	return func() {
+		b.ReportMetric((cpuTime()-start)/float64(b.N), "cpu-s/op")
+	}
+}
+
+func cpuTime() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}

@@ -120,7 +120,7 @@ func (m *memStore) count() int {
 
 // env is one test world: a fake Google, a source config, a store and a log.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	fake  *sheetsfake.Fake
 	srv   *httptest.Server
 	store *memStore
@@ -142,7 +142,7 @@ func hdr(titles ...string) []sheetsfake.Cell {
 
 // newEnv starts a fake with a portfolio spreadsheet and builds a connector for settings
 // (YAML of the kind-specific keys) authenticated with an API key.
-func newEnv(t *testing.T, settings string) *env {
+func newEnv(t testing.TB, settings string) *env {
 	t.Helper()
 	e := &env{t: t, store: newMemStore(), stats: &connectors.Stats{}, logs: &bytes.Buffer{}, clock: time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)}
 	e.fake = sheetsfake.New(func() time.Time { return e.clock })

@@ -19,7 +19,7 @@ spreadsheets:
 `
 
 // seedPortfolio fills the demo spreadsheet with a register and a RAID log.
-func seedPortfolio(t *testing.T, e *env) {
+func seedPortfolio(t testing.TB, e *env) {
 	t.Helper()
 	must(t, e.fake.AddTab(demoID, "Portfolio", [][]sf.Cell{
 		hdr("Project ID", "Project", "Status", "Owner", "Start", "Target Date", "% Complete", "Budget", "Jira Project", "GitHub Repo", "Active"),
@@ -34,7 +34,7 @@ func seedPortfolio(t *testing.T, e *env) {
 	}))
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

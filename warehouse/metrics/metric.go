@@ -156,6 +156,10 @@ type Bucket struct {
 
 // Throughput counts items finished per bucket in the period, zero-filled.
 func (r *Reader) Throughput(ctx context.Context, q Query) (Series, error) {
+	q, err := r.normalise(q)
+	if err != nil {
+		return Series{}, err
+	}
 	var rows []Bucket
 	sql := "SELECT toString(bucket) AS start, items, estimate FROM (" +
 		r.b.throughputBuckets(r.filter(q.Project, q.Scope), q.Interval, timeLit(q.From), timeLit(q.To)) + ")"
@@ -218,6 +222,10 @@ type Point struct {
 // period. Percentiles interpolate linearly between ranks, as ClickHouse's
 // quantileExactInclusive does (the analysts' view uses that function).
 func (r *Reader) Durations(ctx context.Context, q Query, kind string) (Durations, error) {
+	q, err := r.normalise(q)
+	if err != nil {
+		return Durations{}, err
+	}
 	col := "cycle_days"
 	if kind == "lead" {
 		col = "lead_days"
@@ -227,16 +235,20 @@ func (r *Reader) Durations(ctx context.Context, q Query, kind string) (Durations
 	if err != nil {
 		return Durations{}, fmt.Errorf("%s time: %w", kind, err)
 	}
-	d := Durations{Kind: kind, Count: len(items), Points: make([]Point, 0, len(items))}
+	d := Durations{Kind: kind, Points: make([]Point, 0, len(items))}
 	days := make([]float64, 0, len(items))
 	for _, it := range items {
-		v := *it.CycleDays
+		v := it.CycleDays
 		if kind == "lead" {
-			v = *it.LeadDays
+			v = it.LeadDays
 		}
-		days = append(days, v)
-		d.Points = append(d.Points, Point{ItemID: it.ID, Key: it.Key, URL: it.URL, FinishedAt: *it.FinishedAt, Days: round2(v)})
+		if v == nil || it.FinishedAt == nil {
+			continue
+		}
+		days = append(days, *v)
+		d.Points = append(d.Points, Point{ItemID: it.ID, Key: it.Key, URL: it.URL, FinishedAt: *it.FinishedAt, Days: round2(*v)})
 	}
+	d.Count = len(days)
 	d.P50, d.P85, d.P95 = quantile(days, 0.50), quantile(days, 0.85), quantile(days, 0.95)
 	return d, nil
 }
@@ -270,6 +282,10 @@ type Aging struct {
 
 // Aging reads the items in progress now, oldest first.
 func (r *Reader) Aging(ctx context.Context, q Query) (Aging, error) {
+	q, err := r.normalise(q)
+	if err != nil {
+		return Aging{}, err
+	}
 	cyc, err := r.Durations(ctx, q, "cycle")
 	if err != nil {
 		return Aging{}, err
@@ -297,6 +313,10 @@ type Efficiency struct {
 
 // FlowEfficiency sums active and waiting time of the items finished in the period.
 func (r *Reader) FlowEfficiency(ctx context.Context, q Query) (Efficiency, error) {
+	q, err := r.normalise(q)
+	if err != nil {
+		return Efficiency{}, err
+	}
 	var rows []struct {
 		Items   uint64  `json:"items"`
 		Active  float64 `json:"active"`
@@ -329,6 +349,10 @@ type BurnupPoint struct {
 
 // Burnup is done versus total scope at the end of each bucket of the period.
 func (r *Reader) Burnup(ctx context.Context, q Query) ([]BurnupPoint, error) {
+	q, err := r.normalise(q)
+	if err != nil {
+		return nil, err
+	}
 	starts := bucketStarts(q.From, q.To, q.Interval)
 	ends := make([]string, 0, len(starts))
 	for i := range starts {

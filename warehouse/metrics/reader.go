@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -290,7 +291,7 @@ func (r *Reader) portfolio(ctx context.Context, project string) (Portfolio, erro
 		p.Health = r.opt.Health.assess(healthInput{today: today, target: target, forecast: &p.Forecast,
 			overdueMilestones: late, wip: int(p.WIP), stale: int(p.Stale)})
 		p.Health.Reported = reported
-		for _, s := range p.Sources {
+		for _, s := range append(slices.Clone(p.Sources), p.DefinedBy...) {
 			st, ok := lastOK[s]
 			if !ok || st.LastSuccess == nil {
 				continue

@@ -130,7 +130,7 @@ func (b sqlb) flowEfficiency(f filter, from, to string) string {
 	return fmt.Sprintf(`SELECT fl.item_id AS item_id,
   arraySum(i -> if(h[i].2 = 'active', greatest(0, dateDiff('second', greatest(h[i].1, fl.started_at), least(if(i < length(h), h[i + 1].1, fl.finished_at), fl.finished_at))), 0), arrayEnumerate(h)) AS active_seconds,
   arraySum(i -> if(h[i].2 = 'waiting', greatest(0, dateDiff('second', greatest(h[i].1, fl.started_at), least(if(i < length(h), h[i + 1].1, fl.finished_at), fl.finished_at))), 0), arrayEnumerate(h)) AS waiting_seconds
-FROM (SELECT item_id, started_at, finished_at FROM (%[1]s) WHERE isNotNull(finished_at) AND isNotNull(started_at) AND finished_at >= %[4]s AND finished_at < %[5]s) AS fl
+FROM (SELECT item_id, assumeNotNull(started_at) AS started_at, assumeNotNull(finished_at) AS finished_at FROM (%[1]s) WHERE isNotNull(finished_at) AND isNotNull(started_at) AND finished_at >= %[4]s AND finished_at < %[5]s) AS fl
 INNER JOIN (
   SELECT t.item_id AS item_id, arraySort(x -> x.1, groupArray((t.at, if(e.class != '', e.class, d.class)))) AS h
   FROM (SELECT * FROM %[2]s WHERE %[3]s AND field = 'status') AS t
