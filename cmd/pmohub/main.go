@@ -29,6 +29,7 @@ Commands:
   sync      sync sources into the warehouse once   [--source NAME] [--full]
   migrate   bring the warehouse schema up to date
   query     run SQL against the warehouse           [--format FMT] "SQL"
+  mappings  validate, preview, apply, history, rollback and schema of field mappings
   version   print the version
 
 The config file is --config, else $PMOHUB_CONFIG, else ./pmohub.yaml.
@@ -75,6 +76,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = app.query(ctx, rest)
 	case "demo":
 		err = app.demo(ctx, rest)
+	case "mappings":
+		err = app.mappings(ctx, rest)
 	case "version":
 		fmt.Fprintf(stdout, "pmohub %s (chDB %s)\n", version, chdb.Version)
 	case "help", "-h", "--help":

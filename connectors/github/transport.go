@@ -68,7 +68,7 @@ func (t *rateTransport) decide(resp *http.Response, attempt int) waitDecision {
 	case http.StatusForbidden, http.StatusTooManyRequests:
 	case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
 		if ra, ok := retryAfter(resp.Header, t.now()); ok {
-			return waitDecision{true, ra}
+			return waitDecision{true, clampWait(ra)}
 		}
 		return waitDecision{true, t.backoff(time.Second, attempt)}
 	default:
@@ -78,15 +78,12 @@ func (t *rateTransport) decide(resp *http.Response, attempt int) waitDecision {
 	if h.Get("X-Ratelimit-Remaining") == "0" {
 		// Primary limit: wait for the reset (epoch seconds), plus a little jitter.
 		if reset, err := strconv.ParseInt(h.Get("X-Ratelimit-Reset"), 10, 64); err == nil {
-			w := time.Unix(reset, 0).Sub(t.now()) + jitter(time.Second)
-			if w < 0 {
-				w = jitter(time.Second)
-			}
-			return waitDecision{true, w}
+			return waitDecision{true, clampWait(time.Unix(reset, 0).Sub(t.now())) + jitter(time.Second)}
 		}
 	}
 	if ra, ok := retryAfter(h, t.now()); ok {
 		// Secondary limit with a hint; back off further on repeats.
+		ra = clampWait(ra)
 		if attempt > 1 {
 			ra += t.backoff(t.secondaryBase, attempt-1)
 		}
@@ -112,6 +109,12 @@ func (t *rateTransport) backoff(base time.Duration, attempt int) time.Duration {
 		w = t.maxWait
 	}
 	return w + jitter(base/4+1)
+}
+
+// clampWait bounds a server-given wait to [0, a day]: any longer is "too long" for
+// maxWait anyway, and the bound keeps the sums below from overflowing.
+func clampWait(d time.Duration) time.Duration {
+	return min(max(d, 0), 24*time.Hour)
 }
 
 func jitter(max time.Duration) time.Duration {

@@ -4,8 +4,8 @@
 package smartsheet
 
 import (
-	_ "embed"
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"log/slog"

@@ -114,7 +114,7 @@ func TestMissingAndUnsharedSheetsKeepOthersAndStoredRows(t *testing.T) {
 func TestHTMLAndTruncatedAnswers(t *testing.T) {
 	for _, tc := range []struct {
 		name, ct, body, want string
-		status             int
+		status               int
 	}{
 		{"html", "text/html", "<html><body>Sign in</body></html>", "not JSON", 200},
 		{"truncated", "application/json", `{"id": 1, "columns": [{"id": 2,`, "truncated", 200},

@@ -22,8 +22,8 @@ func TestFirstSyncTypesCellsByColumnType(t *testing.T) {
 	want := map[string]any{
 		"Task Name": "Design", "Status": "Not Started",
 		"Assigned To": map[string]any{"email": "alice@example.com", "name": "Alice Ng"},
-		"Team": []any{map[string]any{"email": "alice@example.com", "name": "Alice Ng"}, map[string]any{"email": "bob@example.com", "name": "Bob Okafor"}},
-		"Tags": []any{"ux", "backend"}, "Start": "2026-02-02", "Finish": "2026-02-06", "Reviewed": "2026-01-30T14:30:00Z",
+		"Team":        []any{map[string]any{"email": "alice@example.com", "name": "Alice Ng"}, map[string]any{"email": "bob@example.com", "name": "Bob Okafor"}},
+		"Tags":        []any{"ux", "backend"}, "Start": "2026-02-02", "Finish": "2026-02-06", "Reviewed": "2026-01-30T14:30:00Z",
 		"% Complete": 50.0, "At Risk": true, "Duration": 5.0, "Predecessors": nil, "Notes": 42.0,
 		"Modified By": map[string]any{"email": "pmo@example.com", "name": "PMO Lead"}, "Row ID": "T-0002",
 	}

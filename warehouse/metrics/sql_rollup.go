@@ -128,9 +128,9 @@ func (b sqlb) flowEfficiency(f filter, from, to string) string {
 		trWhere += fmt.Sprintf(" AND item_id IN (SELECT item_id FROM %s WHERE %s)", b.q("work_items"), f.items())
 	}
 	return fmt.Sprintf(`SELECT fl.item_id AS item_id,
-  arraySum(i -> if(h[i].2 = 'active', greatest(0, dateDiff('second', greatest(h[i].1, fl.started_at), least(if(i < length(h), h[i + 1].1, fl.finished_at), fl.finished_at))), 0), arrayEnumerate(h)) AS active_seconds,
-  arraySum(i -> if(h[i].2 = 'waiting', greatest(0, dateDiff('second', greatest(h[i].1, fl.started_at), least(if(i < length(h), h[i + 1].1, fl.finished_at), fl.finished_at))), 0), arrayEnumerate(h)) AS waiting_seconds
-FROM (SELECT item_id, assumeNotNull(started_at) AS started_at, assumeNotNull(finished_at) AS finished_at FROM (%[1]s) WHERE isNotNull(finished_at) AND isNotNull(started_at) AND finished_at >= %[4]s AND finished_at < %[5]s) AS fl
+  arraySum(i -> if(h[i].2 = 'active', greatest(0, dateDiff('second', greatest(h[i].1, fl.start), least(if(i < length(h), h[i + 1].1, fl.finish), fl.finish))), 0), arrayEnumerate(h)) AS active_seconds,
+  arraySum(i -> if(h[i].2 = 'waiting', greatest(0, dateDiff('second', greatest(h[i].1, fl.start), least(if(i < length(h), h[i + 1].1, fl.finish), fl.finish))), 0), arrayEnumerate(h)) AS waiting_seconds
+FROM (SELECT item_id, assumeNotNull(started_at) AS start, assumeNotNull(finished_at) AS finish FROM (%[1]s) WHERE isNotNull(finished_at) AND isNotNull(started_at) AND finished_at >= %[4]s AND finished_at < %[5]s) AS fl
 INNER JOIN (
   SELECT t.item_id AS item_id, arraySort(x -> x.1, groupArray((t.at, if(e.class != '', e.class, d.class)))) AS h
   FROM (SELECT * FROM %[2]s WHERE %[3]s AND field = 'status') AS t

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -131,7 +132,7 @@ type Server struct {
 	retryAfter string
 	failures   []failure
 	log        []Request
-	refSeq     int
+	refSeq     atomic.Int64
 }
 
 type failure struct {

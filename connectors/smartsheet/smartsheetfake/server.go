@@ -76,12 +76,10 @@ func (s *Server) mux() *http.ServeMux {
 	return m
 }
 
-// fail writes an error body in the API's shape.
+// fail writes an error body in the API's shape. It takes no lock: handlers call it
+// while holding s.mu.
 func (s *Server) fail(w http.ResponseWriter, status, code int, msg string) {
-	s.mu.Lock()
-	s.refSeq++
-	ref := fmt.Sprintf("fake%06x", s.refSeq)
-	s.mu.Unlock()
+	ref := fmt.Sprintf("fake%06x", s.refSeq.Add(1))
 	writeJSON(w, status, map[string]any{"errorCode": code, "message": msg, "refId": ref})
 }
 

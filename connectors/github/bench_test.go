@@ -1,0 +1,197 @@
+package github
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pmohub/pmohub/connectors"
+	"github.com/pmohub/pmohub/connectors/github/githubfake"
+)
+
+// versionStore keeps ids, versions and cursors only, so a benchmark measures the
+// connector and not a map of payloads standing in for the warehouse.
+type versionStore struct {
+	mu       sync.Mutex
+	versions map[string]map[string]uint64
+	cursors  map[string]json.RawMessage
+	records  int
+	bytes    int
+}
+
+func (s *versionStore) NativeIDs(_ context.Context, stream string) (map[string]uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]uint64, len(s.versions[stream]))
+	for k, v := range s.versions[stream] {
+		out[k] = v
+	}
+	return out, nil
+}
+
+func (s *versionStore) Records(context.Context, string, []string, func(connectors.StoredRecord) error) error {
+	return nil
+}
+
+func (s *versionStore) emit(stream string) connectors.Emit {
+	return func(_ context.Context, p connectors.Page) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		m := s.versions[stream]
+		if m == nil {
+			m = map[string]uint64{}
+			s.versions[stream] = m
+		}
+		for _, r := range p.Records {
+			m[r.NativeID] = r.Version
+			s.records++
+			s.bytes += len(r.Payload)
+		}
+		if p.Cursor != nil {
+			s.cursors[stream] = p.Cursor
+		}
+		return nil
+	}
+}
+
+// bigWorld builds repos × perRepo items: 30% pull requests, half of everything closed
+// or merged, a third assigned; every state change leaves its events.
+func bigWorld(b *testing.B, repos, perRepo int) (*githubfake.Server, []string, int) {
+	f := githubfake.New(testToken).Start()
+	b.Cleanup(f.Close)
+	var names []string
+	minimum := 0
+	for r := range repos {
+		name := fmt.Sprintf("acme/svc-%02d", r)
+		names = append(names, name)
+		f.AddRepo(name, false)
+		due := time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)
+		f.AddMilestone(name, "GA", &due)
+		prs := 0
+		for i := range perRepo {
+			spec := githubfake.IssueSpec{Title: fmt.Sprintf("ALPHA-%d: item %d", i, i), Body: strings.Repeat("Lorem ipsum dolor sit amet. ", 20),
+				Labels: []string{[]string{"bug", "feature", "chore"}[i%3]}, Milestone: 1}
+			if i%10 < 3 {
+				spec.Pull, spec.Head = true, fmt.Sprintf("feature/ALPHA-%d", i)
+				prs++
+			}
+			is := f.AddIssue(name, spec)
+			if i%3 == 0 {
+				f.Assign(name, is.Number, "alice", "alice")
+			}
+			if i%2 == 0 {
+				if spec.Pull {
+					f.MergePull(name, is.Number, "bob")
+				} else {
+					f.CloseIssue(name, is.Number, "bob", "completed")
+				}
+			}
+		}
+		events := len(f.Requests()) // placeholder, replaced below
+		_ = events
+		minimum += 1 + 1 + pages(perRepo) + pages(prs) + pages(countEvents(f, name))
+	}
+	return f, names, minimum
+}
+
+func countEvents(f *githubfake.Server, repo string) int {
+	n := 0
+	u := f.URL() + "repos/" + repo + "/issues/events?per_page=100&page="
+	for p := 1; ; p++ {
+		req, _ := http.NewRequest(http.MethodGet, u+strconv.Itoa(p), nil)
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			panic(err)
+		}
+		var l []json.RawMessage
+		_ = json.NewDecoder(resp.Body).Decode(&l)
+		resp.Body.Close()
+		n += len(l)
+		if len(l) < 100 {
+			f.ResetLog()
+			return n
+		}
+	}
+}
+
+func pages(n int) int { return max((n+99)/100, 1) }
+
+func benchConnector(b *testing.B, f *githubfake.Server, repos []string) *Connector {
+	text := "repos: [" + strings.Join(repos, ", ") + "]\npeople: false\n"
+	c, err := New(connectors.SourceConfig{Name: "gh", Kind: "github", URL: f.URL(), Auth: connectors.Auth{"token": testToken},
+		Settings: connectors.YAMLSettings{File: "pmohub.yaml", Text: []byte(text)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func runAll(b *testing.B, c *Connector, st *versionStore) *connectors.Stats {
+	stats := &connectors.Stats{}
+	env := &connectors.Env{HTTP: &http.Client{Transport: &connectors.Transport{Stats: stats}}, Stats: stats,
+		Logger: slog.New(slog.DiscardHandler), Stored: st, Now: time.Now}
+	for _, s := range c.Streams() {
+		if err := c.Sync(context.Background(), connectors.SyncRequest{Stream: s.Name, Cursor: st.cursors[s.Name], Env: env}, st.emit(s.Name)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return stats
+}
+
+func vmHWM() string {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			return strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:"))
+		}
+	}
+	return "?"
+}
+
+// BenchmarkFullSync: 50,000 issues and pull requests (5 repositories) from the fake on
+// loopback; reports items/s, requests against the REST minimum at 100 a page, and the
+// process's peak RSS (fake included).
+func BenchmarkFullSync(b *testing.B) {
+	f, repos, minimum := bigWorld(b, 5, 10_000)
+	c := benchConnector(b, f, repos)
+	var st *versionStore
+	var stats *connectors.Stats
+	start := time.Now()
+	n := 0
+	for b.Loop() {
+		st = &versionStore{versions: map[string]map[string]uint64{}, cursors: map[string]json.RawMessage{}}
+		stats = runAll(b, c, st)
+		n++
+	}
+	items := len(st.versions[StreamItems])
+	b.ReportMetric(float64(items*n)/time.Since(start).Seconds(), "items/s")
+	b.ReportMetric(float64(stats.Requests.Load()), "requests")
+	b.ReportMetric(float64(minimum), "min-requests")
+	b.ReportMetric(100*float64(stats.Requests.Load()-int64(minimum))/float64(minimum), "%over-min")
+	b.Logf("items %d, records %d (%d MB payload), requests %d (minimum %d), peak RSS %s",
+		items, st.records/n, st.bytes/n>>20, stats.Requests.Load(), minimum, vmHWM())
+}
+
+// BenchmarkUnchangedSync: after a full sync of 50,000 items, a sync with no change.
+func BenchmarkUnchangedSync(b *testing.B) {
+	f, repos, _ := bigWorld(b, 5, 10_000)
+	c := benchConnector(b, f, repos)
+	st := &versionStore{versions: map[string]map[string]uint64{}, cursors: map[string]json.RawMessage{}}
+	runAll(b, c, st)
+	var stats *connectors.Stats
+	for b.Loop() {
+		f.ResetLog()
+		stats = runAll(b, c, st)
+	}
+	b.ReportMetric(float64(stats.Requests.Load()), "requests")
+	b.ReportMetric(float64(f.CountStatus(http.StatusNotModified)), "304s")
+}
