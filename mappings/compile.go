@@ -3,6 +3,9 @@ package mappings
 import (
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/google/cel-go/cel"
 
 	"github.com/pmohub/pmohub/warehouse"
 )
@@ -10,6 +13,8 @@ import (
 // Env is what a compiled mapping knows about its source.
 type Env struct {
 	Tenant, Source, SourceKind, SourceURL string
+	// Now is the `now` of expressions (default: when Compile runs).
+	Now time.Time
 }
 
 // Mapper is a compiled mapping: everything parsed and checked once, so Map only walks.
@@ -87,6 +92,7 @@ func (k colKind) accepts(t valueType) bool {
 // block is a compiled entity block.
 type block struct {
 	name     string
+	pos      Pos
 	table    *warehouse.Table
 	stream   string
 	each     [][][]seg // alternatives, each split at [*] into groups
@@ -114,27 +120,32 @@ type engineDefault struct {
 type txCols struct{ at, field, toValue, toCategory int }
 
 type cfield struct {
-	name    string
-	col     int    // table column, -1 for attributes.<x>
-	attr    string // the attributes key
-	pos     Pos
-	src     source
-	typ     valueType
-	out     colKind
-	elem    string
-	values  map[string]string
-	folded  map[string]string
-	def     *val
-	trim    bool
-	deps    []string
-	problem string // the field's name in problems
+	name      string
+	col       int    // table column, -1 for attributes.<x>
+	attr      string // the attributes key
+	pos       Pos
+	valuesPos Pos
+	src       source
+	typ       valueType
+	out       colKind
+	elem      string
+	values    map[string]string
+	folded    map[string]string
+	def       *val
+	trim      bool
+	deps      []string
+	problem   string // the field's name in problems
 }
 
 // Compile checks a mapping against the canonical model (unknown entity or field, missing
 // key fields, dependency cycles in from, bad regex, bad type names) and prepares it. The
 // error is a *ParseError listing every problem.
 func (m *Mapping) Compile(env Env) (*Mapper, error) {
-	c := &compiler{env: env, mp: &Mapper{env: env, byStream: map[string][]*block{}, plans: map[string]*plan{}}, lookupByKey: map[string]*lookupIndex{}}
+	now := env.Now
+	if now.IsZero() {
+		now = time.Now().UTC()
+	}
+	c := &compiler{env: env, now: now, mp: &Mapper{env: env, byStream: map[string][]*block{}, plans: map[string]*plan{}}, lookupByKey: map[string]*lookupIndex{}}
 	names := make([]string, 0, len(m.Entities))
 	for n := range m.Entities {
 		names = append(names, n)
@@ -192,6 +203,8 @@ func (c *compiler) hasTransitions(stream string) bool {
 type compiler struct {
 	problems
 	env         Env
+	now         time.Time
+	cel         *cel.Env
 	mp          *Mapper
 	lookupByKey map[string]*lookupIndex
 }
@@ -215,7 +228,7 @@ func (c *compiler) block(name string, e *Entity) *block {
 		c.hint(e.at("table"), key, hint, "unknown entity %q", tname)
 		return nil
 	}
-	b := &block{name: name, table: t, stream: e.Stream, attrCol: -1, shared: t == warehouse.People}
+	b := &block{name: name, pos: e.Pos, table: t, stream: e.Stream, attrCol: -1, shared: t == warehouse.People}
 	if e.Shared != nil {
 		b.shared = *e.Shared
 	}
@@ -262,7 +275,7 @@ func (c *compiler) block(name string, e *Entity) *block {
 	for _, fn := range fnames {
 		f := e.Fields[fn]
 		fkey := key + ".fields." + fn
-		cf := &cfield{name: fn, col: -1, pos: f.Pos, problem: fn}
+		cf := &cfield{name: fn, col: -1, pos: f.Pos, valuesPos: f.at("values"), problem: fn}
 		if attr, ok := strings.CutPrefix(fn, "attributes."); ok {
 			if b.attrCol < 0 {
 				c.add(f.Pos, fkey, "%s has no attributes", t.Name)

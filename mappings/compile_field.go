@@ -61,14 +61,14 @@ func (c *compiler) field(b *block, e *Entity, f *Field, cf *cfield, key string) 
 // source compiles the one source a field (or a lookup's by) names.
 func (c *compiler) source(b *block, f *Field, key string, deps *[]string, full bool) source {
 	set := []string{}
-	for _, k := range []string{"path", "column", "from", "value", "template", "lookup", "first_transition", "last_transition"} {
+	for _, k := range []string{"path", "column", "from", "value", "template", "expr", "lookup", "first_transition", "last_transition"} {
 		if f.has(k) {
 			set = append(set, k)
 		}
 	}
 	if len(set) != 1 {
 		if len(set) == 0 {
-			c.hint(f.Pos, key, "path, column, from, value, template, lookup, first_transition or last_transition", "no source: say where the value comes from")
+			c.hint(f.Pos, key, "path, column, from, value, template, expr, lookup, first_transition or last_transition", "no source: say where the value comes from")
 		} else {
 			c.add(f.at(set[1]), key, "one source per field; found %s", strings.Join(set, " and "))
 		}
@@ -84,6 +84,8 @@ func (c *compiler) source(b *block, f *Field, key string, deps *[]string, full b
 		return &fromSrc{name: f.From}
 	case "value":
 		return constSrc{v: strVal(*f.Value)}
+	case "expr":
+		return c.expr(*f.Expr, f.at("expr"), key+".expr", deps, false)
 	case "template":
 		return c.template(*f.Template, f.AllowPartial, f.at("template"), key+".template", deps)
 	case "lookup":
@@ -106,7 +108,7 @@ func (c *compiler) source(b *block, f *Field, key string, deps *[]string, full b
 }
 
 func (c *compiler) pathSrc(texts []string, pos Pos, key string) source {
-	s := &pathSrc{}
+	s := &pathSrc{pos: pos, key: key}
 	for _, t := range texts {
 		p, err := ParsePath(t)
 		if err != nil {
@@ -198,14 +200,25 @@ func (c *compiler) lookup(b *block, l *Lookup, key string, deps *[]string) sourc
 func (c *compiler) cond(b *block, w *Condition, key string) *cond {
 	cd := &cond{pos: w.Pos}
 	n := 0
-	for _, k := range []string{"path", "column", "from"} {
+	for _, k := range []string{"path", "column", "from", "expr"} {
 		if w.has(k) {
 			n++
 		}
 	}
 	if n != 1 {
-		c.hint(w.Pos, key, "path, column or from", "a condition reads exactly one source")
+		c.hint(w.Pos, key, "path, column, from or expr", "a condition reads exactly one source")
 		return nil
+	}
+	if w.Expr != nil {
+		var deps []string
+		cd.src, cd.op = c.expr(*w.Expr, w.at("expr"), key+".expr", &deps, true), opTrue
+		if len(deps) > 0 {
+			c.hint(w.at("expr"), key+".expr", "test computed fields with from: conditions", "a where expression cannot read row")
+		}
+		if w.Equals != nil || w.NotEquals != nil || w.has("in") || w.Present != nil || w.Matches != nil {
+			c.add(w.Pos, key, "an expr condition makes no other comparison")
+		}
+		return cd
 	}
 	switch {
 	case w.has("path"):
@@ -260,8 +273,13 @@ func walkSrc(s source, fn func(source)) {
 // bindFrom points every from reference at its field's index in the computed order.
 func bindFrom(s source, idx map[string]int) source {
 	walkSrc(s, func(s source) {
-		if f, ok := s.(*fromSrc); ok {
+		switch f := s.(type) {
+		case *fromSrc:
 			f.idx = idx[f.name]
+		case *exprSrc:
+			for i, d := range f.deps {
+				f.depIdx[i] = idx[d]
+			}
 		}
 	})
 	return s

@@ -12,12 +12,18 @@ type Diagnostic struct {
 	Key     string // dotted key path: entities.work_items.fields.estimate.type
 	Message string
 	Hint    string
+	// Warning marks what stored records suggest is wrong (a path that never matched) but
+	// does not stop a mapping from being applied.
+	Warning bool
 }
 
 func (d Diagnostic) String() string {
 	var b strings.Builder
 	b.WriteString(d.Pos.String())
 	b.WriteString(": ")
+	if d.Warning {
+		b.WriteString("warning: ")
+	}
 	if d.Key != "" {
 		b.WriteString(d.Key)
 		b.WriteString(": ")

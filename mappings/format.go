@@ -31,6 +31,7 @@ type Field struct {
 	Column          Strings           `yaml:"column" doc:"Column title of a tabular record (cells), matched case-insensitively and trimmed; a list takes the first existing column."`
 	From            string            `yaml:"from" doc:"Another field of the same row, after it is computed."`
 	Value           *string           `yaml:"value" doc:"A constant."`
+	Expr            *string           `yaml:"expr" doc:"A CEL expression, type-checked at load: variables payload, each, levels, row (computed fields), source, now; toTime(x) reads a time. See mappings/README.md."`
 	Template        *string           `yaml:"template" doc:"Text with placeholders: {source} {source.url} {source_kind} {tenant} {native_id} {stream} {<field>} {path:a.b} {column:Title}; {{ and }} are literal braces."`
 	Lookup          *Lookup           `yaml:"lookup" doc:"A value from a record of another stream of the same source."`
 	FirstTransition *TransitionMatch  `yaml:"first_transition" doc:"(work_items) the time of the earliest transition of the same record that matches."`
@@ -67,6 +68,7 @@ type Condition struct {
 	Path      Strings  `yaml:"path" doc:"JSON path, as for fields."`
 	Column    Strings  `yaml:"column" doc:"Column title, as for fields."`
 	From      string   `yaml:"from" doc:"A field of the row being produced."`
+	Expr      *string  `yaml:"expr" doc:"A CEL expression giving true or false (variables as for fields; row is not available); replaces the comparison."`
 	Equals    *string  `yaml:"equals" doc:"The value equals this text."`
 	NotEquals *string  `yaml:"not_equals" doc:"The value differs from this text."`
 	In        []string `yaml:"in" doc:"The value is one of these."`

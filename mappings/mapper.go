@@ -42,6 +42,7 @@ type rowCtx struct {
 	vals  []val
 	txs   []txRow
 	probs *[]Problem
+	obs   *Sample // set while sampling (preview, validate against data); nil in syncs
 	block *block
 	field string // the field being computed, for problems
 }
@@ -57,7 +58,9 @@ func (c *rowCtx) problem(field, msg string) {
 
 // Map maps one record into rows of every entity that reads its stream. It never fails the
 // sync: problems are returned and the field is left empty.
-func (mp *Mapper) Map(rec Record) ([]Row, []Problem) {
+func (mp *Mapper) Map(rec Record) ([]Row, []Problem) { return mp.mapRecord(rec, nil) }
+
+func (mp *Mapper) mapRecord(rec Record, obs *Sample) ([]Row, []Problem) {
 	blocks := mp.byStream[rec.Stream]
 	if len(blocks) == 0 {
 		return nil, nil
@@ -67,7 +70,7 @@ func (mp *Mapper) Map(rec Record) ([]Row, []Problem) {
 	if err != nil {
 		return nil, []Problem{{Entity: blocks[0].name, NativeID: rec.NativeID, Message: "payload is not valid JSON: " + err.Error()}}
 	}
-	c := &rowCtx{mp: mp, rec: &rec, root: root, probs: &probs}
+	c := &rowCtx{mp: mp, rec: &rec, root: root, probs: &probs, obs: obs}
 	var rows []Row
 	for _, b := range blocks {
 		c.block = b
@@ -92,11 +95,14 @@ func (mp *Mapper) Map(rec Record) ([]Row, []Problem) {
 		}
 		if len(b.each) == 0 {
 			emit(nil)
-			continue
+		} else {
+			elems := make([]any, b.levels)
+			for _, groups := range b.each {
+				iterate(root, groups, 0, elems, emit)
+			}
 		}
-		elems := make([]any, b.levels)
-		for _, groups := range b.each {
-			iterate(root, groups, 0, elems, emit)
+		if obs != nil {
+			obs.blockRows[b] += len(rows) - start
 		}
 	}
 	return rows, probs
@@ -259,6 +265,9 @@ func (f *cfield) compute(c *rowCtx) val {
 		to, ok := f.lookupValue(s)
 		if !ok && f.def == nil {
 			c.problem(f.problem, "value "+quote(s)+" is not in the value map")
+		}
+		if !ok && c.obs != nil {
+			c.obs.unmappedValue(c.block, f, s)
 		}
 		v = strVal(to)
 	}

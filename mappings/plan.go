@@ -37,6 +37,17 @@ func planFor(blocks []*block) *plan {
 		for _, s := range srcs {
 			walkSrc(s, func(s source) {
 				switch x := s.(type) {
+				case *exprSrc:
+					if x.payload {
+						root.all = true
+					}
+					if x.each {
+						for _, groups := range b.each {
+							for lv := 1; lv <= len(groups); lv++ {
+								root.add(eachPrefix(groups, lv))
+							}
+						}
+					}
 				case columnSrc:
 					root.add([]seg{{kind: segKey, key: "cells"}})
 				case *pathSrc:

@@ -13,9 +13,16 @@ type source interface {
 }
 
 // pathSrc reads the first present, non-empty path.
-type pathSrc struct{ alts []*Path }
+type pathSrc struct {
+	alts []*Path
+	pos  Pos    // where it is written, for problems found in stored records
+	key  string // its key in the file
+}
 
 func (s *pathSrc) eval(c *rowCtx) val {
+	if c.obs != nil {
+		return c.obs.evalPath(s, c)
+	}
 	for _, p := range s.alts {
 		start := c.root
 		if p.Level >= 0 {
@@ -162,10 +169,14 @@ const (
 	opIn
 	opPresent
 	opMatches
+	opTrue // an expression that gives true
 )
 
 func (cd *cond) holds(c *rowCtx) bool {
 	v := cd.src.eval(c)
+	if cd.op == opTrue {
+		return v.k == vBool && v.b
+	}
 	if cd.op == opPresent {
 		return v.empty() != cd.present
 	}

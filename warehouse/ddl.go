@@ -76,32 +76,28 @@ func (l Layout) currentView(t *Table) string {
 		l.Q(t.Name), l.onCluster(), strings.Join(cols, ", "), l.Q(t.Storage()), where)
 }
 
-// MemberProjects is the dictionary from (tenant, scope) to the portfolio projects whose
-// members name that scope. A dictionary rather than a join keeps the work_items view as
-// fast as a plain FINAL read; the warehouse reloads it whenever project_members change.
-const MemberProjects = "member_projects"
-
-func (l Layout) memberDictionary() string {
-	src := fmt.Sprintf("SELECT tenant, concat(member_kind, ':', member_ref) AS scope, arraySort(groupUniqArray(project_id)) AS projects FROM %s GROUP BY tenant, scope",
-		l.Q(ProjectMembers.Name))
-	return fmt.Sprintf("CREATE OR REPLACE DICTIONARY %s%s (tenant String, scope String, projects Array(String))\nPRIMARY KEY tenant, scope\nSOURCE(CLICKHOUSE(QUERY %s))\nLAYOUT(COMPLEX_KEY_HASHED())\nLIFETIME(MIN 30 MAX 60)",
-		l.Q(MemberProjects), l.onCluster(), quoteSQL(src))
-}
-
-// workItemsView resolves project_id through project_members: another source (a portfolio
-// register) that names the item's scope (a Jira project, a repository, a sheet) puts the
-// item in its portfolio project; otherwise the mapped project_id stands.
+// workItemsView resolves project_id through project_members: a member row from another
+// source (a portfolio register) that names the item's scope (a Jira project, a repository,
+// a sheet) puts the item in that portfolio project; otherwise the mapped project_id stands.
+// The member table is small, so it is read once per query into a constant lookup keyed by
+// a hash of (tenant, item source, scope): far cheaper per row than a join or a dictionary.
 func (l Layout) workItemsView(cols []string, where string) string {
 	var sel []string
 	for _, c := range cols {
 		if c == "project_id" {
-			sel = append(sel, fmt.Sprintf("coalesce(nullIf(arrayFirst(p -> p != w.project_id, dictGet(%s, 'projects', (w.tenant, w.scope))), ''), w.project_id) AS project_id", quoteSQL(l.Database+"."+MemberProjects)))
+			sel = append(sel, "coalesce(nullIf(transform(cityHash64(w.tenant, w.source, w.scope), register.1, register.2, ''), ''), w.project_id) AS project_id")
 			continue
 		}
 		sel = append(sel, "w."+c+" AS "+c)
 	}
-	return fmt.Sprintf("CREATE OR REPLACE VIEW %s%s AS\nSELECT %s\nFROM %s AS w FINAL\nWHERE %s",
-		l.Q(WorkItems.Name), l.onCluster(), strings.Join(sel, ", "), l.Q(WorkItems.Storage()), where)
+	lookup := fmt.Sprintf(`(SELECT (groupArray(k), groupArray(p)) FROM (
+    SELECT cityHash64(m.tenant, s.source, concat(m.member_kind, ':', m.member_ref)) AS k, min(m.project_id) AS p
+    FROM %s AS m
+    INNER JOIN (SELECT DISTINCT tenant, source FROM %s) AS s ON s.tenant = m.tenant
+    WHERE m.source != s.source
+    GROUP BY k))`, l.Q(ProjectMembers.Name), l.Q(SourceGenerations.Storage()))
+	return fmt.Sprintf("CREATE OR REPLACE VIEW %s%s AS\nWITH %s AS register\nSELECT %s\nFROM %s AS w FINAL\nWHERE %s",
+		l.Q(WorkItems.Name), l.onCluster(), lookup, strings.Join(sel, ", "), l.Q(WorkItems.Storage()), where)
 }
 
 func quoteSQL(s string) string {

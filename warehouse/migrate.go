@@ -41,8 +41,8 @@ func (l Layout) views() []string {
 			out = append(out, l.currentView(t))
 		}
 	}
-	// work_items reads the project_members view through the dictionary, so it comes last.
-	return append(out, l.memberDictionary(), l.currentView(WorkItems))
+	// work_items reads the project_members view, so it comes last.
+	return append(out, l.currentView(WorkItems))
 }
 
 func (l Layout) createMigrationsTable() []string {

@@ -97,12 +97,6 @@ func (w *Warehouse) Insert(ctx context.Context, t *Table, rows []Row) error {
 	if err := w.b.Insert(ctx, w.layout.Q(t.Storage()), columnsOf(t), rows); err != nil {
 		return fmt.Errorf("writing %s: %w", t.Name, err)
 	}
-	if t == ProjectMembers || t == SourceGenerations {
-		// work_items resolves projects through this dictionary: make the change visible now.
-		if err := w.b.Exec(ctx, "SYSTEM RELOAD DICTIONARY "+w.layout.Q(MemberProjects)+w.layout.onCluster()); err != nil {
-			return fmt.Errorf("reloading %s: %w", MemberProjects, err)
-		}
-	}
 	return nil
 }
 

@@ -161,7 +161,7 @@ func vmHWM() string {
 // loopback; reports items/s, requests against the REST minimum at 100 a page, and the
 // process's peak RSS (fake included).
 func BenchmarkFullSync(b *testing.B) {
-	f, repos, minimum := bigWorld(b, 5, 10_000)
+	f, repos, minimum := bigWorld(b, benchRepos, benchPerRepo)
 	c := benchConnector(b, f, repos)
 	var st *versionStore
 	var stats *connectors.Stats
@@ -183,7 +183,7 @@ func BenchmarkFullSync(b *testing.B) {
 
 // BenchmarkUnchangedSync: after a full sync of 50,000 items, a sync with no change.
 func BenchmarkUnchangedSync(b *testing.B) {
-	f, repos, _ := bigWorld(b, 5, 10_000)
+	f, repos, _ := bigWorld(b, benchRepos, benchPerRepo)
 	c := benchConnector(b, f, repos)
 	st := &versionStore{versions: map[string]map[string]uint64{}, cursors: map[string]json.RawMessage{}}
 	runAll(b, c, st)
@@ -194,4 +194,14 @@ func BenchmarkUnchangedSync(b *testing.B) {
 	}
 	b.ReportMetric(float64(stats.Requests.Load()), "requests")
 	b.ReportMetric(float64(f.CountStatus(http.StatusNotModified)), "304s")
+}
+
+// The benchmark size: 5 × 10,000 = 50,000 items; BENCH_PER_REPO shrinks it for profiling.
+var benchRepos, benchPerRepo = 5, envInt("BENCH_PER_REPO", 10_000)
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
 }

@@ -65,6 +65,7 @@ type page struct {
 	ETag        string
 	Next        string // the Link header's rel="next", absolute; "" on the last page
 	Status      int
+	endpoint    string
 }
 
 // get fetches rawURL (relative to the API base, or absolute as a Link header gives it),
@@ -98,10 +99,8 @@ func (cl *client) get(ctx context.Context, rawURL, etag string) (*page, error) {
 				Hint:    "check the url: it must point at the API (https://api.github.com/ or https://<host>/api/v3/)"}
 		}
 	}
-	if !json.Valid(p.Body) {
-		return nil, &connectors.SourceError{Source: cl.src, Endpoint: endpoint, Status: resp.StatusCode,
-			Message: fmt.Sprintf("response is not valid JSON (%d bytes, truncated or not JSON)", len(p.Body))}
-	}
+	// Lists are validated when split, objects when decoded: one pass over each page.
+	p.endpoint = endpoint
 	return p, nil
 }
 
@@ -178,12 +177,20 @@ func nextLink(h string) string {
 
 // decodeList splits a JSON array answer into its elements, untouched.
 func decodeList(p *page, endpoint, src string) ([]json.RawMessage, error) {
-	var items []json.RawMessage
-	if err := json.Unmarshal(p.Body, &items); err != nil {
-		return nil, &connectors.SourceError{Source: src, Endpoint: endpoint, Status: p.Status,
-			Message: "expected a JSON list", Err: err}
+	items, err := splitList(p.Body)
+	if err != nil {
+		return nil, notJSON(p, endpoint, src, err)
 	}
 	return items, nil
+}
+
+// notJSON reports an answer that does not parse (truncated, or not what the API sends).
+func notJSON(p *page, endpoint, src string, err error) error {
+	if p.endpoint != "" {
+		endpoint = p.endpoint
+	}
+	return &connectors.SourceError{Source: src, Endpoint: endpoint, Status: p.Status,
+		Message: fmt.Sprintf("response is not valid JSON of the expected shape (%d bytes): %v", len(p.Body), err), Err: err}
 }
 
 func repoPath(repo string) string {

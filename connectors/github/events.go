@@ -82,8 +82,8 @@ func (r *run) syncRepoEvents(ctx context.Context, repo string, rc repoEvents) (r
 		reached := false
 		for _, it := range items {
 			var ev ghEvent
-			if err := json.Unmarshal(it, &ev); err != nil || ev.ID == 0 {
-				return rc, fmt.Errorf("source %s: event without id in %s: %v", r.c.src.Name, repo, err)
+			if err := decodeItem(it, &ev); err != nil || ev.ID == 0 {
+				return rc, notJSON(p, "", r.c.src.Name, fmt.Errorf("event without id in %s: %v", repo, err))
 			}
 			if ev.ID <= rc.LastID {
 				reached = true

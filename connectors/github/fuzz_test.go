@@ -63,7 +63,7 @@ func FuzzItemsPage(f *testing.F) {
 		}
 		for _, it := range items {
 			var is ghIssue
-			if json.Unmarshal(it, &is) != nil {
+			if decodeItem(it, &is) != nil {
 				continue
 			}
 			rec := r.issueRecord("acme/web", it, &is)
@@ -71,9 +71,8 @@ func FuzzItemsPage(f *testing.F) {
 			if err := json.Unmarshal(rec.Payload, &e); err != nil {
 				t.Fatalf("envelope is not JSON: %v", err)
 			}
-			var want bytes.Buffer
-			if json.Compact(&want, it) == nil && !bytes.Equal(e.Issue, want.Bytes()) {
-				t.Fatalf("issue part changed:\n%s\n%s", e.Issue, want.Bytes())
+			if !bytes.Equal(e.Issue, it) {
+				t.Fatalf("issue part changed:\n%s\n%s", e.Issue, it)
 			}
 		}
 	})

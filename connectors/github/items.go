@@ -91,7 +91,7 @@ func (r *run) syncRepoItems(ctx context.Context, repo string, rc *repoItems, l *
 	}
 	u := issuesURL(repo, since, r.c.cfg.PageSize)
 	maxUpdated := sinceT
-	prIssues := map[int]json.RawMessage{}
+	prIssues := map[int]heldIssue{}
 	var firstETag string
 	pages := 0
 	for u != "" {
@@ -113,8 +113,8 @@ func (r *run) syncRepoItems(ctx context.Context, repo string, rc *repoItems, l *
 		var recs []connectors.Record
 		for _, it := range items {
 			var is ghIssue
-			if err := json.Unmarshal(it, &is); err != nil || is.ID == 0 {
-				return fmt.Errorf("source %s: issue without id in %s: %v", r.c.src.Name, repo, err)
+			if err := decodeItem(it, &is); err != nil || is.ID == 0 {
+				return notJSON(p, "", r.c.src.Name, fmt.Errorf("issue without id in %s: %v", repo, err))
 			}
 			if is.UpdatedAt.After(maxUpdated) {
 				maxUpdated = is.UpdatedAt
@@ -123,7 +123,7 @@ func (r *run) syncRepoItems(ctx context.Context, repo string, rc *repoItems, l *
 				l.seen[strconv.FormatInt(is.ID, 10)] = true
 			}
 			if is.PullRequest != nil {
-				prIssues[is.Number] = it
+				prIssues[is.Number] = heldIssue{raw: it, parsed: is}
 				continue
 			}
 			if rec := r.issueRecord(repo, it, &is); r.newer(stored, rec) {
@@ -169,7 +169,7 @@ func (r *run) primeETag(ctx context.Context, repo string, rc *repoItems, newest 
 	}
 	for _, it := range items {
 		var is ghIssue
-		if json.Unmarshal(it, &is) == nil && is.UpdatedAt.After(newest) {
+		if decodeItem(it, &is) == nil && is.UpdatedAt.After(newest) {
 			return nil // changed meanwhile: the next sync lists from rc.Since
 		}
 	}
@@ -201,12 +201,18 @@ func (r *run) issueRecord(repo string, raw json.RawMessage, is *ghIssue) connect
 	}
 	env.Derived.Key = fmt.Sprintf("%s#%d", env.Repository, is.Number)
 	return connectors.Record{Stream: StreamItems, NativeID: strconv.FormatInt(is.ID, 10),
-		Version: micros(is.UpdatedAt), ChangedAt: is.UpdatedAt, Payload: mustJSON(env)}
+		Version: micros(is.UpdatedAt), ChangedAt: is.UpdatedAt, Payload: env.encode()}
 }
 
 // syncPulls reads pull request details for the pull requests the issue listing showed
 // as changed: the pulls list sorted by update, newest first, down to the cursor.
-func (r *run) syncPulls(ctx context.Context, repo string, since time.Time, prIssues map[int]json.RawMessage, stored map[string]uint64) error {
+// heldIssue is a pull request's issue entry waiting for its pull request details.
+type heldIssue struct {
+	raw    json.RawMessage
+	parsed ghIssue
+}
+
+func (r *run) syncPulls(ctx context.Context, repo string, since time.Time, prIssues map[int]heldIssue, stored map[string]uint64) error {
 	q := url.Values{}
 	q.Set("state", "all")
 	q.Set("sort", "updated")
@@ -230,8 +236,8 @@ func (r *run) syncPulls(ctx context.Context, repo string, since time.Time, prIss
 		done := false
 		for _, it := range items {
 			var pr ghIssue
-			if err := json.Unmarshal(it, &pr); err != nil || pr.Number == 0 {
-				return fmt.Errorf("source %s: pull request without number in %s: %v", r.c.src.Name, repo, err)
+			if err := decodeItem(it, &pr); err != nil || pr.Number == 0 {
+				return notJSON(p, "", r.c.src.Name, fmt.Errorf("pull request without number in %s: %v", repo, err))
 			}
 			if !since.IsZero() && pr.UpdatedAt.Before(since) {
 				done = true
@@ -268,8 +274,8 @@ func (r *run) syncPulls(ctx context.Context, repo string, since time.Time, prIss
 			return err
 		}
 		var pr ghIssue
-		if err := json.Unmarshal(p.Body, &pr); err != nil {
-			return fmt.Errorf("source %s: pull request %s#%d: %w", r.c.src.Name, repo, n, err)
+		if err := decodeItem(p.Body, &pr); err != nil {
+			return notJSON(p, "", r.c.src.Name, err)
 		}
 		rec, err := r.pullRecord(repo, iss, p.Body, &pr)
 		if err != nil {
@@ -287,11 +293,8 @@ func (r *run) syncPulls(ctx context.Context, repo string, since time.Time, prIss
 
 // pullRecord joins a pull request's issue entry (its id is the item's id, shared with
 // the issue events) with its pull request details.
-func (r *run) pullRecord(repo string, issRaw, pullRaw json.RawMessage, pr *ghIssue) (connectors.Record, error) {
-	var is ghIssue
-	if err := json.Unmarshal(issRaw, &is); err != nil {
-		return connectors.Record{}, fmt.Errorf("source %s: issue entry of %s#%d: %w", r.c.src.Name, repo, pr.Number, err)
-	}
+func (r *run) pullRecord(repo string, iss heldIssue, pullRaw json.RawMessage, pr *ghIssue) (connectors.Record, error) {
+	is, issRaw := iss.parsed, iss.raw
 	updated := is.UpdatedAt
 	if pr.UpdatedAt.After(updated) {
 		updated = pr.UpdatedAt
@@ -301,7 +304,7 @@ func (r *run) pullRecord(repo string, issRaw, pullRaw json.RawMessage, pr *ghIss
 		JiraKeys: r.c.findJiraKeys([2]string{"title", pr.Title}, [2]string{"branch", pr.Head.Ref}, [2]string{"body", pr.Body}),
 	}}
 	return connectors.Record{Stream: StreamItems, NativeID: strconv.FormatInt(is.ID, 10),
-		Version: micros(updated), ChangedAt: updated, Payload: mustJSON(env)}, nil
+		Version: micros(updated), ChangedAt: updated, Payload: env.encode()}, nil
 }
 
 func milestoneID(id int64) string { return "milestone-" + strconv.FormatInt(id, 10) }
@@ -351,7 +354,7 @@ func (r *run) sweepItems(ctx context.Context, listings map[string]*repoListing, 
 			return err
 		}
 		var is ghIssue
-		if err := json.Unmarshal(p.Body, &is); err != nil || is.ID == 0 {
+		if err := decodeItem(p.Body, &is); err != nil || is.ID == 0 {
 			return fmt.Errorf("source %s: issue %s#%d: unreadable answer: %v", r.c.src.Name, m.repo, m.number, err)
 		}
 		r.cl.log.Info("issue moved", "from", m.repo, "to", repoFromURL(is.RepoURL), "number", is.Number)

@@ -73,14 +73,14 @@ func (r *run) syncRepoMilestones(ctx context.Context, repo string, rc *repoMiles
 		var recs []connectors.Record
 		for _, it := range items {
 			var m ghMilestone
-			if err := json.Unmarshal(it, &m); err != nil || m.ID == 0 {
+			if err := decodeItem(it, &m); err != nil || m.ID == 0 {
 				return fmt.Errorf("source %s: milestone without id in %s: %v", r.c.src.Name, repo, err)
 			}
 			ids = append(ids, m.ID)
 			env := envelope{Kind: "milestone", Repository: repo, Milestone: it,
 				Derived: derived{Key: fmt.Sprintf("%s/milestone/%d", repo, m.Number), State: "milestone_" + m.State, Type: "milestone"}}
 			rec := connectors.Record{Stream: StreamMilestones, NativeID: milestoneID(m.ID),
-				Version: micros(m.UpdatedAt), ChangedAt: m.UpdatedAt, Payload: mustJSON(env)}
+				Version: micros(m.UpdatedAt), ChangedAt: m.UpdatedAt, Payload: env.encode()}
 			if r.newer(stored, rec) {
 				recs = append(recs, rec)
 			}

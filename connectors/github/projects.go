@@ -130,7 +130,7 @@ func (r *run) syncProject(ctx context.Context, pc ProjectConfig, pos projectPos)
 		recs := make([]connectors.Record, 0, len(items))
 		for _, it := range items {
 			var pi ghProjectItem
-			if err := json.Unmarshal(it, &pi); err != nil || pi.ID == 0 {
+			if err := decodeItem(it, &pi); err != nil || pi.ID == 0 {
 				return nil, fmt.Errorf("source %s: project item without id: %v", r.c.src.Name, err)
 			}
 			d := projectDerived{Fields: map[string]string{}}

@@ -42,10 +42,11 @@ func (r *run) syncRepositories(ctx context.Context, raw json.RawMessage) error {
 		return err
 	}
 	var recs []connectors.Record
-	add := func(b json.RawMessage) error {
+	add := func(b json.RawMessage, endpoint string) error {
 		var repo ghRepo
 		if err := json.Unmarshal(b, &repo); err != nil || repo.ID == 0 {
-			return fmt.Errorf("source %s: repository payload without id: %v", r.c.src.Name, err)
+			return &connectors.SourceError{Source: r.c.src.Name, Endpoint: endpoint, Status: 200,
+				Message: fmt.Sprintf("response is not valid JSON of the expected shape (%d bytes): %v", len(b), err), Err: err}
 		}
 		rec := connectors.Record{Stream: StreamRepositories, NativeID: fmt.Sprint(repo.ID),
 			Version: micros(repo.UpdatedAt), ChangedAt: repo.UpdatedAt, Payload: b}
@@ -62,7 +63,7 @@ func (r *run) syncRepositories(ctx context.Context, raw json.RawMessage) error {
 		}
 		next.ETags[path] = p.ETag
 		if !p.NotModified {
-			if err := add(p.Body); err != nil {
+			if err := add(p.Body, "GET /"+path); err != nil {
 				return err
 			}
 		}
@@ -99,7 +100,7 @@ func (r *run) syncRepositories(ctx context.Context, raw json.RawMessage) error {
 				if repo.Archived && !r.c.cfg.IncludeArchived {
 					continue
 				}
-				if err := add(it); err != nil {
+				if err := add(it, "GET /orgs/"+org+"/repos"); err != nil {
 					return err
 				}
 			}

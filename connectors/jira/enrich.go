@@ -78,6 +78,36 @@ type changelogPart struct {
 	Histories []json.RawMessage `json:"histories"`
 }
 
+// parseChangelog reads the embedded changelog without decoding the histories.
+func parseChangelog(raw []byte) (*changelogPart, error) {
+	ms, err := splitObject(raw)
+	if err != nil {
+		return nil, err
+	}
+	c := &changelogPart{}
+	if v := find(ms, "startAt"); !isNull(v) {
+		if err := json.Unmarshal(v, &c.StartAt); err != nil {
+			return nil, err
+		}
+	}
+	if v := find(ms, "total"); !isNull(v) {
+		if err := json.Unmarshal(v, &c.Total); err != nil {
+			return nil, err
+		}
+	}
+	if v := find(ms, "histories"); !isNull(v) {
+		hs, err := splitArray(v)
+		if err != nil {
+			return nil, err
+		}
+		c.Histories = make([]json.RawMessage, len(hs))
+		for i, h := range hs {
+			c.Histories[i] = h
+		}
+	}
+	return c, nil
+}
+
 func (c *changelogPart) truncated() bool {
 	return c != nil && (c.StartAt > 0 || c.Total > len(c.Histories))
 }
@@ -105,8 +135,7 @@ func parseIssue(raw []byte) (*parsedIssue, error) {
 		return nil, fmt.Errorf("issue %s: %w", p.id, err)
 	}
 	if cl := find(top, "changelog"); !isNull(cl) {
-		p.changelog = &changelogPart{}
-		if err := json.Unmarshal(cl, p.changelog); err != nil {
+		if p.changelog, err = parseChangelog(cl); err != nil {
 			return nil, fmt.Errorf("issue %s: changelog: %w", p.id, err)
 		}
 	}
@@ -159,11 +188,8 @@ func (p *parsedIssue) record(ids customIDs, parentID func(key string) string) (c
 	top := p.top
 	if p.changelog != nil {
 		for _, h := range p.changelog.Histories {
-			var a struct {
-				Author json.RawMessage `json:"author"`
-			}
-			if json.Unmarshal(h, &a) == nil {
-				addUser(a.Author)
+			if ms, err := splitObject(h); err == nil {
+				addUser(find(ms, "author"))
 			}
 		}
 		info.ChangelogTotal = len(p.changelog.Histories)

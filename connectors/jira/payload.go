@@ -222,3 +222,34 @@ func parseDCSprint(s string) (id int, name, state string, ok bool) {
 	}
 	return id, vals["name="], strings.ToLower(vals["state="]), true
 }
+
+// splitArray returns the raw elements of a JSON array.
+func splitArray(b []byte) ([][]byte, error) {
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return nil, fmt.Errorf("%w: not an array", errJSON)
+	}
+	i = skipWS(b, i+1)
+	var out [][]byte
+	if i < len(b) && b[i] == ']' {
+		return out, nil
+	}
+	for {
+		end, err := skipValue(b, i)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b[i:end])
+		i = skipWS(b, end)
+		if i >= len(b) {
+			return nil, fmt.Errorf("%w: unterminated array", errJSON)
+		}
+		if b[i] == ']' {
+			return out, nil
+		}
+		if b[i] != ',' {
+			return nil, fmt.Errorf("%w: expected ',' at %d", errJSON, i)
+		}
+		i = skipWS(b, i+1)
+	}
+}

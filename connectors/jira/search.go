@@ -21,61 +21,110 @@ const (
 	changelogMax = 100
 )
 
-// searchAll pages through a JQL search and hands each page of raw issues to fn.
-// Cloud uses the enhanced search with nextPageToken (no total; trust isLast), Data Center
-// the classic search with startAt.
+// searchPage is one page of a search, its issues still raw.
+type searchPage struct {
+	issues []json.RawMessage
+	last   bool
+	token  string // Cloud: the next page's token
+	next   int    // Data Center: the next startAt
+	err    error
+}
+
+// searchAll pages through a JQL search and hands each page of raw issues to fn, in
+// order. The next page is fetched while fn works on the current one. Cloud uses the
+// enhanced search with nextPageToken (no total; trust isLast), Data Center the classic
+// search with startAt.
 func (s *session) searchAll(ctx context.Context, deploy, jql string, fields []string, changelog bool, fn func([]json.RawMessage) error) error {
-	if deploy == deployCloud {
-		token := ""
-		for {
-			body := map[string]any{"jql": jql, "fields": fields, "maxResults": askPage}
-			if changelog {
-				body["expand"] = "changelog"
-			}
-			if token != "" {
-				body["nextPageToken"] = token
-			}
-			var res struct {
-				Issues        []json.RawMessage `json:"issues"`
-				IsLast        bool              `json:"isLast"`
-				NextPageToken string            `json:"nextPageToken"`
-			}
-			if err := s.get(ctx, "POST", "/rest/api/3/search/jql", nil, body, &res); err != nil {
-				return err
-			}
-			if err := fn(res.Issues); err != nil {
-				return err
-			}
-			if res.IsLast {
-				return nil
-			}
-			if res.NextPageToken == "" {
-				return s.fail("POST /rest/api/3/search/jql", http.StatusOK, "the search ended without isLast or a nextPageToken", "", nil)
-			}
-			token = res.NextPageToken
+	cur := s.searchPage(ctx, deploy, jql, fields, changelog, "", 0)
+	for {
+		if cur.err != nil {
+			return cur.err
 		}
-	}
-	for start := 0; ; {
-		q := url.Values{"jql": {jql}, "startAt": {strconv.Itoa(start)}, "maxResults": {strconv.Itoa(askPageDC)},
-			"fields": {strings.Join(fields, ",")}}
-		if changelog {
-			q.Set("expand", "changelog")
+		var next chan searchPage
+		if !cur.last {
+			next = make(chan searchPage, 1)
+			go func(c searchPage) { next <- s.searchPage(ctx, deploy, jql, fields, changelog, c.token, c.next) }(cur)
 		}
-		var res struct {
-			Issues []json.RawMessage `json:"issues"`
-			Total  int               `json:"total"`
-		}
-		if err := s.get(ctx, "GET", "/rest/api/2/search", q, nil, &res); err != nil {
+		if err := fn(cur.issues); err != nil {
+			if next != nil {
+				<-next
+			}
 			return err
 		}
-		if err := fn(res.Issues); err != nil {
-			return err
-		}
-		start += len(res.Issues)
-		if len(res.Issues) == 0 || start >= res.Total {
+		if next == nil {
 			return nil
 		}
+		cur = <-next
 	}
+}
+
+func (s *session) searchPage(ctx context.Context, deploy, jql string, fields []string, changelog bool, token string, start int) searchPage {
+	if deploy == deployCloud {
+		const path = "/rest/api/3/search/jql"
+		body := map[string]any{"jql": jql, "fields": fields, "maxResults": askPage}
+		if changelog {
+			body["expand"] = "changelog"
+		}
+		if token != "" {
+			body["nextPageToken"] = token
+		}
+		data, err := s.call(ctx, "POST", path, nil, body)
+		if err != nil {
+			return searchPage{err: err}
+		}
+		top, issues, err := splitPage(data)
+		if err != nil {
+			return searchPage{err: s.fail("POST "+path, http.StatusOK, "the response is not valid JSON (truncated?)", "network or proxy trouble; run the sync again", err)}
+		}
+		p := searchPage{issues: issues}
+		_ = json.Unmarshal(find(top, "isLast"), &p.last)
+		_ = json.Unmarshal(find(top, "nextPageToken"), &p.token)
+		if !p.last && p.token == "" {
+			p.err = s.fail("POST "+path, http.StatusOK, "the search ended without isLast or a nextPageToken", "", nil)
+		}
+		return p
+	}
+	const path = "/rest/api/2/search"
+	q := url.Values{"jql": {jql}, "startAt": {strconv.Itoa(start)}, "maxResults": {strconv.Itoa(askPageDC)},
+		"fields": {strings.Join(fields, ",")}}
+	if changelog {
+		q.Set("expand", "changelog")
+	}
+	data, err := s.call(ctx, "GET", path, q, nil)
+	if err != nil {
+		return searchPage{err: err}
+	}
+	top, issues, err := splitPage(data)
+	if err != nil {
+		return searchPage{err: s.fail("GET "+path, http.StatusOK, "the response is not valid JSON (truncated?)", "network or proxy trouble; run the sync again", err)}
+	}
+	var total int
+	_ = json.Unmarshal(find(top, "total"), &total)
+	p := searchPage{issues: issues, next: start + len(issues)}
+	p.last = len(issues) == 0 || p.next >= total
+	return p
+}
+
+// splitPage splits a search answer into its members and its raw issues without
+// decoding them.
+func splitPage(data []byte) ([]member, []json.RawMessage, error) {
+	top, err := splitObject(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw := find(top, "issues")
+	if isNull(raw) {
+		return top, nil, nil
+	}
+	els, err := splitArray(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	issues := make([]json.RawMessage, len(els))
+	for i, e := range els {
+		issues[i] = e
+	}
+	return top, issues, nil
 }
 
 // count is the number of issues in scope: approximate-count on Cloud, total on DC.

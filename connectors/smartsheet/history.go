@@ -44,7 +44,9 @@ func (r *run) rowRecords(ctx context.Context, rd *sheetRead, rows []Row) ([]conn
 			r.problem(v, row.RowNumber, row.ID, pr.Column, pr.Kind, pr.Detail)
 		}
 		ver := rd.versions[row.ID]
-		if exact {
+		if o := old[id]; exact && o != nil && o.ModifiedAt == p.ModifiedAt {
+			p.StatusHistory = o.StatusHistory // re-read in the cursor overlap: history unchanged
+		} else if exact {
 			h, err := r.exactHistory(ctx, v, row)
 			if err != nil {
 				return nil, err

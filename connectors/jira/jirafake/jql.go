@@ -367,11 +367,7 @@ func (s *Server) run(jql string) ([]*Issue, error) {
 	if hit, ok := s.cache[jql]; ok {
 		return hit, nil
 	}
-	loc, err := time.LoadLocation(s.Me.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	q, err := parseJQL(s, jql, loc)
+	q, err := parseJQL(s, jql, s.loc())
 	if err != nil {
 		return nil, err
 	}

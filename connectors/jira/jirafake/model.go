@@ -166,6 +166,9 @@ type Server struct {
 	log     []Request
 	lastJQL string
 
+	locName  string
+	locCache *time.Location
+
 	// HTTP is set by Start.
 	HTTP *httptest.Server
 }

@@ -13,11 +13,17 @@ type obj = map[string]any
 
 func (s *Server) api(v int) string { return s.HTTP.URL + "/rest/api/" + strconv.Itoa(v) }
 
+// loc is the user's time zone, loaded once per zone name (LoadLocation reads tzdata).
 func (s *Server) loc() *time.Location {
-	if l, err := time.LoadLocation(s.Me.TimeZone); err == nil {
-		return l
+	if s.locName == s.Me.TimeZone && s.locCache != nil {
+		return s.locCache
 	}
-	return time.UTC
+	l, err := time.LoadLocation(s.Me.TimeZone)
+	if err != nil {
+		l = time.UTC
+	}
+	s.locName, s.locCache = s.Me.TimeZone, l
+	return l
 }
 
 func (s *Server) fmtTime(t time.Time) string { return t.In(s.loc()).Format(jiraTime) }

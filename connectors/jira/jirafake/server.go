@@ -1,6 +1,7 @@
 package jirafake
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -18,23 +19,41 @@ type pageToken struct {
 	expires time.Time
 }
 
-// statusWriter records the status for the request log.
-type statusWriter struct {
-	http.ResponseWriter
+// bufWriter collects an answer under the lock; it is encoded and written after the
+// lock is released, so concurrent clients are not serialised on JSON encoding.
+type bufWriter struct {
+	h      http.Header
 	status int
+	buf    bytes.Buffer
+	val    any // a JSON value still to encode
+	hasVal bool
 }
 
-func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+func (w *bufWriter) Header() http.Header         { return w.h }
+func (w *bufWriter) WriteHeader(code int)        { w.status = code }
+func (w *bufWriter) Write(b []byte) (int, error) { return w.buf.Write(b) }
 
 // ServeHTTP routes a request like a Jira site would.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	sw := &statusWriter{ResponseWriter: w, status: 200}
+	bw := &bufWriter{h: http.Header{}, status: http.StatusOK}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.lastJQL = ""
-	defer func() {
-		s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, JQL: s.lastJQL, Status: sw.status})
-	}()
+	s.serve(bw, r)
+	s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, JQL: s.lastJQL, Status: bw.status})
+	s.mu.Unlock()
+	if bw.hasVal {
+		enc := json.NewEncoder(&bw.buf)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(bw.val)
+	}
+	for k, v := range bw.h {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(bw.status)
+	_, _ = w.Write(bw.buf.Bytes())
+}
+
+func (s *Server) serve(sw http.ResponseWriter, r *http.Request) {
 	if s.throttle > 0 {
 		s.throttle--
 		sw.Header().Set("Retry-After", strconv.Itoa(s.retryAfter))
@@ -162,6 +181,10 @@ func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	if bw, ok := w.(*bufWriter); ok {
+		bw.val, bw.hasVal = v, true
+		return
+	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
