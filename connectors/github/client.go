@@ -23,10 +23,13 @@ var jsonUnmarshal = json.Unmarshal
 // client is one run's view of the API: go-github for requests, URLs and error bodies;
 // raw bytes kept so payloads are stored exactly as fetched.
 type client struct {
-	gh   *gh.Client
-	src  string
-	auth connectors.Auth
-	log  *slog.Logger
+	gh      *gh.Client
+	src     string
+	auth    connectors.Auth
+	log     *slog.Logger
+	now     func() time.Time
+	sleep   func(done <-chan struct{}, d time.Duration) bool
+	maxWait time.Duration
 }
 
 func (c *Connector) newClient(env *connectors.Env) *client {
@@ -55,7 +58,7 @@ func (c *Connector) newClient(env *connectors.Env) *client {
 	g := gh.NewClient(&http.Client{Transport: rt, Timeout: timeout})
 	u := *c.baseURL
 	g.BaseURL = &u
-	return &client{gh: g, src: c.src.Name, auth: c.src.Auth, log: c.logger(env)}
+	return &client{gh: g, src: c.src.Name, auth: c.src.Auth, log: c.logger(env), now: now, sleep: sleep, maxWait: c.cfg.MaxWait}
 }
 
 // page is one answer of a list or get call.
@@ -81,6 +84,16 @@ func (cl *client) get(ctx context.Context, rawURL, etag string) (*page, error) {
 	endpoint := "GET " + req.URL.Path
 	var buf bytes.Buffer
 	resp, err := cl.gh.Do(ctx, req, &buf)
+	var rl *gh.RateLimitError
+	if errors.As(err, &rl) && rl.Response != nil && rl.Response.Header.Get("X-Ratelimit-Remaining") == "" {
+		// go-github refused locally: the last answer used the budget up. Wait for the
+		// reset (within max_wait) and ask once more.
+		wait := clampWait(rl.Rate.Reset.Sub(cl.now())) + time.Second
+		if wait <= cl.maxWait && cl.sleep(ctx.Done(), wait) {
+			buf.Reset()
+			resp, err = cl.gh.Do(ctx, req, &buf)
+		}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -36,6 +36,8 @@ type Config struct {
 	DeletionSweep time.Duration `yaml:"deletion_sweep"`
 	// People fetches /users/{login} once per new login for names and public e-mails.
 	People *bool `yaml:"people"`
+	// Concurrency is how many repositories sync at once (default 4).
+	Concurrency int `yaml:"concurrency"`
 	// MaxWait caps one rate-limit wait; a longer reset fails the stream instead of hanging.
 	MaxWait time.Duration `yaml:"max_wait"`
 }
@@ -127,6 +129,9 @@ func New(src connectors.SourceConfig) (*Connector, error) {
 	}
 	if cfg.DeletionSweep == 0 {
 		cfg.DeletionSweep = 24 * time.Hour
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 4
 	}
 	if cfg.MaxWait == 0 {
 		cfg.MaxWait = 15 * time.Minute

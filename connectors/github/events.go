@@ -36,23 +36,22 @@ func (r *run) syncEvents(ctx context.Context, raw json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
-	for _, repo := range repos {
-		rc := cur.Repos[repo]
-		if rc == nil {
-			rc = &repoEvents{}
+	errs := r.forEachRepo(ctx, repos, func(ctx context.Context, repo string) error {
+		r.mu.Lock()
+		var rc repoEvents
+		if p := cur.Repos[repo]; p != nil {
+			rc = *p
 		}
-		next, err := r.syncRepoEvents(ctx, repo, *rc)
+		r.mu.Unlock()
+		next, err := r.syncRepoEvents(ctx, repo, rc)
 		if err != nil {
-			r.cl.log.Error("repository failed", "repo", repo, "stream", StreamEvents, "err", err)
-			errs = append(errs, fmt.Errorf("repository %s: %w", repo, err))
-			continue
-		}
-		cur.Repos[repo] = &next
-		if err := r.emit(ctx, connectors.Page{Cursor: mustJSON(cur)}); err != nil {
 			return err
 		}
-	}
+		return r.emitState(ctx, func() any {
+			cur.Repos[repo] = &next
+			return cur
+		})
+	})
 	return joinErrs(errs)
 }
 

@@ -45,28 +45,29 @@ func (r *run) syncItems(ctx context.Context, raw json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
 	listings := map[string]*repoListing{}
-	for _, repo := range repos {
-		rc := cur.Repos[repo]
-		if rc == nil {
-			rc = &repoItems{}
-			cur.Repos[repo] = rc
+	errs := r.forEachRepo(ctx, repos, func(ctx context.Context, repo string) error {
+		r.mu.Lock()
+		var rc repoItems
+		if p := cur.Repos[repo]; p != nil {
+			rc = *p
 		}
+		r.mu.Unlock()
 		var l *repoListing
 		if sweep {
 			l = &repoListing{seen: map[string]bool{}}
 		}
-		if err := r.syncRepoItems(ctx, repo, rc, l, stored, &cur); err != nil {
-			// One broken repository must not hide the others.
-			r.cl.log.Error("repository failed", "repo", repo, "err", err)
-			errs = append(errs, fmt.Errorf("repository %s: %w", repo, err))
-			continue
+		if err := r.syncRepoItems(ctx, repo, &rc, l, stored); err != nil {
+			return err
 		}
-		if l != nil {
-			listings[repo] = l
-		}
-	}
+		return r.emitState(ctx, func() any {
+			cur.Repos[repo] = &rc
+			if l != nil {
+				listings[repo] = l
+			}
+			return cur
+		})
+	})
 	if sweep && len(errs) == 0 {
 		if err := r.sweepItems(ctx, listings, stored); err != nil {
 			return err
@@ -79,7 +80,9 @@ func (r *run) syncItems(ctx context.Context, raw json.RawMessage) error {
 	return joinErrs(errs)
 }
 
-func (r *run) syncRepoItems(ctx context.Context, repo string, rc *repoItems, l *repoListing, stored map[string]uint64, cur *itemsCursor) error {
+// syncRepoItems brings one repository's issues and pull requests up to date and moves rc;
+// the caller saves rc with the cursor.
+func (r *run) syncRepoItems(ctx context.Context, repo string, rc *repoItems, l *repoListing, stored map[string]uint64) error {
 	since := rc.Since
 	etag := rc.ETag
 	if l != nil {
@@ -153,7 +156,7 @@ func (r *run) syncRepoItems(ctx context.Context, repo string, rc *repoItems, l *
 		// Nothing newer (or an empty repository): the same query next time, same ETag.
 		rc.ETag = firstETag
 	}
-	return r.emit(ctx, connectors.Page{Cursor: mustJSON(cur)})
+	return nil
 }
 
 // primeETag asks once more for issues?since=<newest seen>: the answer is the boundary

@@ -34,22 +34,28 @@ func (r *run) syncMilestones(ctx context.Context, raw json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
-	for _, repo := range repos {
-		rc := cur.Repos[repo]
-		if rc == nil {
-			rc = &repoMilestones{}
-			cur.Repos[repo] = rc
+	errs := r.forEachRepo(ctx, repos, func(ctx context.Context, repo string) error {
+		r.mu.Lock()
+		var rc repoMilestones
+		if p := cur.Repos[repo]; p != nil {
+			rc = *p
 		}
-		if err := r.syncRepoMilestones(ctx, repo, rc, stored, &cur); err != nil {
-			r.cl.log.Error("repository failed", "repo", repo, "stream", StreamMilestones, "err", err)
-			errs = append(errs, fmt.Errorf("repository %s: %w", repo, err))
+		r.mu.Unlock()
+		gone, err := r.syncRepoMilestones(ctx, repo, &rc, stored)
+		if err != nil {
+			return err
 		}
-	}
+		return r.emitState(ctx, func() any {
+			cur.Repos[repo] = &rc
+			return cur
+		}, gone...)
+	})
 	return joinErrs(errs)
 }
 
-func (r *run) syncRepoMilestones(ctx context.Context, repo string, rc *repoMilestones, stored map[string]uint64, cur *milestonesCursor) error {
+// syncRepoMilestones emits one repository's changed milestones and returns the
+// tombstones of deleted ones, to be committed with the cursor that forgets them.
+func (r *run) syncRepoMilestones(ctx context.Context, repo string, rc *repoMilestones, stored map[string]uint64) ([]connectors.Record, error) {
 	etag := rc.ETag
 	u := fmt.Sprintf("%s/milestones?state=all&sort=due_on&direction=asc&per_page=%d", repoPath(repo), r.c.cfg.PageSize)
 	var ids []int64
@@ -57,10 +63,10 @@ func (r *run) syncRepoMilestones(ctx context.Context, repo string, rc *repoMiles
 	for i := 0; u != ""; i++ {
 		p, err := r.cl.get(ctx, u, etag)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if p.NotModified {
-			return nil
+			return nil, nil
 		}
 		if i == 0 {
 			firstETag = p.ETag
@@ -68,13 +74,13 @@ func (r *run) syncRepoMilestones(ctx context.Context, repo string, rc *repoMiles
 		etag = ""
 		items, err := decodeList(p, "GET /"+repoPath(repo)+"/milestones", r.c.src.Name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var recs []connectors.Record
 		for _, it := range items {
 			var m ghMilestone
 			if err := decodeItem(it, &m); err != nil || m.ID == 0 {
-				return fmt.Errorf("source %s: milestone without id in %s: %v", r.c.src.Name, repo, err)
+				return nil, notJSON(p, "", r.c.src.Name, fmt.Errorf("milestone without id in %s: %v", repo, err))
 			}
 			ids = append(ids, m.ID)
 			env := envelope{Kind: "milestone", Repository: repo, Milestone: it,
@@ -87,7 +93,7 @@ func (r *run) syncRepoMilestones(ctx context.Context, repo string, rc *repoMiles
 		}
 		if len(recs) > 0 {
 			if err := r.emit(ctx, connectors.Page{Records: recs}); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		u = p.Next
@@ -103,5 +109,5 @@ func (r *run) syncRepoMilestones(ctx context.Context, repo string, rc *repoMiles
 		}
 	}
 	rc.Milestones, rc.ETag = ids, firstETag
-	return r.emit(ctx, connectors.Page{Records: gone, Cursor: mustJSON(cur)})
+	return gone, nil
 }

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/pmohub/pmohub/connectors"
@@ -13,11 +16,59 @@ import (
 
 // run is one stream sync: the request, the client and the helpers around them.
 type run struct {
-	c    *Connector
-	cl   *client
-	req  connectors.SyncRequest
-	emit connectors.Emit
-	now  func() time.Time
+	c   *Connector
+	cl  *client
+	req connectors.SyncRequest
+	out connectors.Emit
+	now func() time.Time
+	// mu serialises emits and guards the stream's cursor while repositories sync at once.
+	mu sync.Mutex
+}
+
+// emit hands a page to the engine, one at a time.
+func (r *run) emit(ctx context.Context, p connectors.Page) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.out(ctx, p)
+}
+
+// emitState applies a change to the cursor state and emits it (with recs) atomically.
+func (r *run) emitState(ctx context.Context, apply func() any, recs ...connectors.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.out(ctx, connectors.Page{Records: recs, Cursor: mustJSON(apply())})
+}
+
+// forEachRepo runs fn for every repository, a few at once (GitHub's secondary limits
+// frown on more), and collects the failures: one broken repository never hides the others.
+func (r *run) forEachRepo(ctx context.Context, repos []string, fn func(ctx context.Context, repo string) error) []error {
+	var (
+		wg   sync.WaitGroup
+		emu  sync.Mutex
+		errs []error
+	)
+	sem := make(chan struct{}, max(r.c.cfg.Concurrency, 1))
+	for _, repo := range repos {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := fn(ctx, repo); err != nil {
+				r.cl.log.Error("repository failed", "repo", repo, "stream", r.req.Stream, "err", err)
+				emu.Lock()
+				errs = append(errs, fmt.Errorf("repository %s: %w", repo, err))
+				emu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	if err := ctx.Err(); err != nil && len(errs) == 0 {
+		errs = append(errs, err)
+	}
+	return errs
 }
 
 // Sync reads one stream from req.Cursor and emits pages until it is up to date.
@@ -25,7 +76,7 @@ func (c *Connector) Sync(ctx context.Context, req connectors.SyncRequest, emit c
 	if req.Env == nil {
 		req.Env = &connectors.Env{}
 	}
-	r := &run{c: c, cl: c.newClient(req.Env), req: req, emit: emit, now: time.Now}
+	r := &run{c: c, cl: c.newClient(req.Env), req: req, out: emit, now: time.Now}
 	if req.Env.Now != nil {
 		r.now = req.Env.Now
 	}

@@ -3,7 +3,6 @@ package jira
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/pmohub/pmohub/connectors"
@@ -270,12 +269,4 @@ func (info *pmohubInfo) sprints(raw []byte) {
 		}
 	}
 	info.Sprint, info.SprintID, info.SprintState = cur.Name, cur.ID, cur.State
-}
-
-func atoiOr(s string, def int) int {
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return def
-	}
-	return n
 }

@@ -43,9 +43,11 @@ func splitObject(b []byte) ([]member, error) {
 			return nil, err
 		}
 		keyStart := i
-		key, err := strconv.Unquote(string(b[i:end]))
-		if err != nil {
-			key = string(b[i+1 : end-1]) // JSON escapes Go cannot unquote, e.g. \/
+		key := string(b[i+1 : end-1])
+		if bytes.IndexByte(b[i+1:end-1], '\\') >= 0 {
+			if k, err := strconv.Unquote(string(b[i:end])); err == nil {
+				key = k // JSON escapes Go cannot unquote (\/) keep the raw text
+			}
 		}
 		i = skipWS(b, end)
 		if i >= len(b) || b[i] != ':' {
@@ -120,8 +122,12 @@ func skipValue(b []byte, i int) (int, error) {
 		return 0, fmt.Errorf("%w: unterminated %c", errJSON, b[i])
 	}
 	j := i
-	for j < len(b) && !bytes.ContainsRune([]byte(",}] \n\t\r"), rune(b[j])) {
-		j++
+scan:
+	for ; j < len(b); j++ {
+		switch b[j] {
+		case ',', '}', ']', ' ', '\n', '\t', '\r':
+			break scan
+		}
 	}
 	if j == i {
 		return 0, fmt.Errorf("%w: unexpected %q at %d", errJSON, b[i], i)

@@ -52,8 +52,19 @@ func (c *Connector) sourceError(endpoint, spreadsheet string, err error, account
 		se.Message = err.Error()
 	}
 	se.Message = c.auth.Redact(se.Message)
+	// The wrapped error may quote a URL carrying the API key: it prints redacted and
+	// still unwraps to the original for errors.As.
+	se.Err = &redactedError{msg: c.auth.Redact(err.Error()), err: err}
 	return se
 }
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // describeBody summarises an error answer without a Google JSON body (an HTML page).
 func describeBody(e *googleapi.Error) string {

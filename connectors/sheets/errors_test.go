@@ -218,3 +218,26 @@ spreadsheets:
 		t.Fatal("row 102")
 	}
 }
+
+func TestTransportErrorHidesAPIKey(t *testing.T) {
+	e := newEnv(t, portfolioSettings)
+	seedPortfolio(t, e)
+	e.conn = e.connector(connectors.Auth{"api_key": "test-key-123456"}, portfolioSettings)
+	e.srv.Close() // connection refused: the transport error quotes the URL with ?key=
+	e.conn.Retry.MaxAttempts = 2
+	err := e.sync(false)
+	se := sourceErr(t, err)
+	if se.Status != 0 {
+		t.Fatalf("status %d for a transport error", se.Status)
+	}
+	// The raw error does carry the key: the redaction is what keeps it out.
+	var re *redactedError
+	if !errors.As(err, &re) || !strings.Contains(re.err.Error(), "key=test-key-123456") {
+		t.Fatalf("expected the raw error to quote the key, got %v", err)
+	}
+	for _, s := range []string{err.Error(), se.Err.Error(), errors.Unwrap(se).Error()} {
+		if strings.Contains(s, "test-key-123456") {
+			t.Fatalf("API key leaked: %s", s)
+		}
+	}
+}

@@ -25,23 +25,68 @@ type sheetRead struct {
 // precision, so a write in the same second as the last read must not be missed.
 const overlap = 5 * time.Second
 
-// readPages reads every page of a sheet query, starting from an already fetched first page.
+// prefetch is how many pages are fetched ahead while earlier ones are processed.
+const prefetch = 3
+
+// readPages reads every page of a sheet query in order, starting from an already fetched
+// first page. Once the first page tells the row count, later pages are fetched a few at a
+// time ahead of processing.
 func (r *run) readPages(ctx context.Context, id int64, q SheetQuery, first *Sheet, fn func(*Sheet)) error {
-	page := first
-	for n := 1; ; n++ {
-		if page == nil {
-			q.Page = n
-			var err error
-			if page, err = r.client.Sheet(ctx, id, q); err != nil {
-				return err
-			}
+	if first == nil {
+		q.Page = 1
+		var err error
+		if first, err = r.client.Sheet(ctx, id, q); err != nil {
+			return err
 		}
-		fn(page)
-		if q.PageSize <= 0 || n*q.PageSize >= page.TotalRowCount || len(page.Rows) == 0 {
-			return nil
-		}
-		page = nil
 	}
+	fn(first)
+	if q.PageSize <= 0 || len(first.Rows) == 0 {
+		return nil
+	}
+	pages := (first.TotalRowCount + q.PageSize - 1) / q.PageSize
+	if pages <= 1 {
+		return nil
+	}
+	type result struct {
+		sheet *Sheet
+		err   error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]chan result, pages+1)
+	for n := 2; n <= pages; n++ {
+		results[n] = make(chan result, 1)
+	}
+	slots := make(chan struct{}, prefetch)
+	go func() {
+		for n := 2; n <= pages; n++ {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			go func(n int) {
+				pq := q
+				pq.Page = n
+				sh, err := r.client.Sheet(ctx, id, pq)
+				results[n] <- result{sh, err}
+			}(n)
+		}
+	}()
+	for n := 2; n <= pages; n++ {
+		var res result
+		select {
+		case res = <-results[n]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		<-slots
+		if res.err != nil {
+			return res.err
+		}
+		fn(res.sheet)
+	}
+	return nil
 }
 
 // readSheet reads a changed sheet: every row when full, else the rows modified since the

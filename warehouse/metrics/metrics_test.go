@@ -10,6 +10,7 @@ import (
 
 	"github.com/pmohub/pmohub/warehouse"
 	"github.com/pmohub/pmohub/warehouse/metrics"
+	"github.com/pmohub/pmohub/warehouse/metrics/metricstest"
 )
 
 func eqf(t *testing.T, what string, got *float64, want float64) {
@@ -27,7 +28,7 @@ func deref(p *float64) any {
 }
 
 func checkPortfolioRollupsByHand(t *testing.T, w *warehouse.Warehouse) {
-	p, err := reader(w).Portfolio(ctx)
+	p, err := metricstest.Reader(w).Portfolio(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func checkPortfolioRollupsByHand(t *testing.T, w *warehouse.Warehouse) {
 	}
 	// freshness: the oldest last success among its sources (register, 3 Mar 12:00); the
 	// other tenant's later jira run does not count.
-	if a.LastSuccess == nil || !a.LastSuccess.Equal(*day(3, 3, 12)) || a.LagSeconds == nil || *a.LagSeconds != 86400 {
+	if a.LastSuccess == nil || !a.LastSuccess.Equal(*metricstest.Day(3, 3, 12)) || a.LagSeconds == nil || *a.LagSeconds != 86400 {
 		t.Errorf("A freshness %v %v", a.LastSuccess, a.LagSeconds)
 	}
 
@@ -102,10 +103,10 @@ func checkPortfolioRollupsByHand(t *testing.T, w *warehouse.Warehouse) {
 }
 
 func checkCycleLeadTimeAndAging(t *testing.T, w *warehouse.Warehouse) {
-	r := reader(w)
-	q := period
+	r := metricstest.Reader(w)
+	q := metricstest.Period
 	q.Project = "jira:A"
-	c, err := r.Durations(ctx, q, "cycle")
+	c, err := r.Durations(t.Context(), q, "cycle")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func checkCycleLeadTimeAndAging(t *testing.T, w *warehouse.Warehouse) {
 	if want := map[string]float64{"A1": 2, "A2": 4, "A4": 7, "A8": 1}; !reflect.DeepEqual(days, want) {
 		t.Errorf("cycle days %v, want %v", days, want)
 	}
-	l, err := r.Durations(ctx, q, "lead")
+	l, err := r.Durations(t.Context(), q, "lead")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,22 +133,22 @@ func checkCycleLeadTimeAndAging(t *testing.T, w *warehouse.Warehouse) {
 
 	// B1 has no start: no cycle time, but a lead time of 7 days
 	q.Project = "jira:B"
-	if c, _ := r.Durations(ctx, q, "cycle"); c.Count != 0 || c.P50 != nil {
+	if c, _ := r.Durations(t.Context(), q, "cycle"); c.Count != 0 || c.P50 != nil {
 		t.Errorf("B cycle %+v", c)
 	}
-	if l, _ := r.Durations(ctx, q, "lead"); l.Count != 1 || *l.P50 != 7 {
+	if l, _ := r.Durations(t.Context(), q, "lead"); l.Count != 1 || *l.P50 != 7 {
 		t.Errorf("B lead %+v", l)
 	}
 
 	q.Project = "jira:A"
-	a, err := r.Aging(ctx, q)
+	a, err := r.Aging(t.Context(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a.Count != 2 || a.OverP85 != 1 || a.Items[0].Key != "A3" || *a.Items[0].AgeDays != 22.5 || *a.Items[1].AgeDays != 3.5 {
 		t.Errorf("aging %+v", a)
 	}
-	e, err := r.FlowEfficiency(ctx, q)
+	e, err := r.FlowEfficiency(t.Context(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,10 +159,10 @@ func checkCycleLeadTimeAndAging(t *testing.T, w *warehouse.Warehouse) {
 }
 
 func checkThroughputBurnupAndItems(t *testing.T, w *warehouse.Warehouse) {
-	r := reader(w)
-	q := period
+	r := metricstest.Reader(w)
+	q := metricstest.Period
 	q.Project = "jira:A"
-	s, err := r.Throughput(ctx, q)
+	s, err := r.Throughput(t.Context(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,8 +171,8 @@ func checkThroughputBurnupAndItems(t *testing.T, w *warehouse.Warehouse) {
 		t.Errorf("throughput %+v, want %+v", s.Buckets, want)
 	}
 	// the whole portfolio by month: A1, A2, A4, A8 and B1 in February; the other tenant's A9 never
-	all := metrics.Query{From: *day(1, 1, 0), To: *day(3, 1, 0), Interval: "month"}
-	m, err := r.Metric(ctx, "throughput", all)
+	all := metrics.Query{From: *metricstest.Day(1, 1, 0), To: *metricstest.Day(3, 1, 0), Interval: "month"}
+	m, err := r.Metric(t.Context(), "throughput", all)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +180,7 @@ func checkThroughputBurnupAndItems(t *testing.T, w *warehouse.Warehouse) {
 		t.Errorf("monthly portfolio throughput %+v", got)
 	}
 
-	bu, err := r.Burnup(ctx, q)
+	bu, err := r.Burnup(t.Context(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,29 +195,29 @@ func checkThroughputBurnupAndItems(t *testing.T, w *warehouse.Warehouse) {
 	}
 
 	yes := true
-	page, err := r.Items(ctx, metrics.ItemQuery{Overdue: &yes})
+	page, err := r.Items(t.Context(), metrics.ItemQuery{Overdue: &yes})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if page.Total != 1 || page.Items[0].Key != "A6" || page.Items[0].URL != "https://jira.example/browse/A6" {
 		t.Errorf("overdue items %+v", page)
 	}
-	page, err = r.Items(ctx, metrics.ItemQuery{StatusCategory: "in_progress", Limit: 1, Offset: 1})
+	page, err = r.Items(t.Context(), metrics.ItemQuery{StatusCategory: "in_progress", Limit: 1, Offset: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if page.Total != 2 || len(page.Items) != 1 || page.Items[0].Key != "A3" {
 		t.Errorf("in-progress page 2 %+v", page)
 	}
-	page, err = r.Items(ctx, metrics.ItemQuery{Project: "jira:A", Stale: &yes, Offset: 5})
+	page, err = r.Items(t.Context(), metrics.ItemQuery{Project: "jira:A", Stale: &yes, Offset: 5})
 	if err != nil || page.Total != 1 || len(page.Items) != 0 {
 		t.Errorf("stale past the end %+v %v", page, err)
 	}
 }
 
 func checkProjectDetailAndErrors(t *testing.T, w *warehouse.Warehouse) {
-	r := reader(w)
-	d, err := r.Project(ctx, "jira:A")
+	r := metricstest.Reader(w)
+	d, err := r.Project(t.Context(), "jira:A")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,18 +230,18 @@ func checkProjectDetailAndErrors(t *testing.T, w *warehouse.Warehouse) {
 	if len(d.Milestones) != 1 || !d.Milestones[0].Overdue {
 		t.Errorf("milestones %+v", d.Milestones)
 	}
-	if _, err := r.Project(ctx, "nope"); !errors.Is(err, metrics.ErrNoProject) {
+	if _, err := r.Project(t.Context(), "nope"); !errors.Is(err, metrics.ErrNoProject) {
 		t.Errorf("unknown project: %v", err)
 	}
-	if _, err := r.Metric(ctx, "velocity", metrics.Query{}); !errors.Is(err, metrics.ErrUnknownMetric) {
+	if _, err := r.Metric(t.Context(), "velocity", metrics.Query{}); !errors.Is(err, metrics.ErrUnknownMetric) {
 		t.Errorf("unknown metric: %v", err)
 	}
 	var bad *metrics.BadQueryError
-	if _, err := r.Metric(ctx, "throughput", metrics.Query{Interval: "fortnight"}); !errors.As(err, &bad) {
+	if _, err := r.Metric(t.Context(), "throughput", metrics.Query{Interval: "fortnight"}); !errors.As(err, &bad) {
 		t.Errorf("bad interval: %v", err)
 	}
 	for _, name := range metrics.Names() {
-		if _, err := r.Metric(ctx, name, metrics.Query{Project: "jira:A"}); err != nil {
+		if _, err := r.Metric(t.Context(), name, metrics.Query{Project: "jira:A"}); err != nil {
 			t.Errorf("metric %s: %v", name, err)
 		}
 	}
@@ -250,7 +251,7 @@ func checkProjectDetailAndErrors(t *testing.T, w *warehouse.Warehouse) {
 func checkAnalystViewsAgree(t *testing.T, w *warehouse.Warehouse) {
 	q := func(sql string, out any) {
 		t.Helper()
-		if err := w.QueryInto(ctx, sql, out); err != nil {
+		if err := w.QueryInto(t.Context(), sql, out); err != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}
 	}
@@ -312,7 +313,7 @@ func TestMonteCarlo(t *testing.T) {
 
 // TestMetricsByHand runs every check on one fixture (building it takes a few seconds).
 func TestMetricsByHand(t *testing.T) {
-	w := setup(t)
+	w := metricstest.Seed(t)
 	for name, check := range map[string]func(*testing.T, *warehouse.Warehouse){
 		"portfolio": checkPortfolioRollupsByHand, "cycle, lead, aging": checkCycleLeadTimeAndAging,
 		"throughput, burn-up, items": checkThroughputBurnupAndItems, "project": checkProjectDetailAndErrors,

@@ -54,7 +54,7 @@
 
   const forecastCell = (p) => {
     const f = p.forecast;
-    if (p.todo + p.wip === 0 && p.items > 0) return el("span", { class: "muted" }, "complete");
+    if (p.todo + p.wip === 0) return el("span", { class: "muted" }, p.items > 0 ? "complete" : "no items yet");
     if (!f.p50) return el("span", { class: "muted", title: f.reason || "" }, f.reason ? "no forecast" : "–");
     const late = p.target_date && f.p85 > p.target_date, risky = p.target_date && f.p50 > p.target_date;
     return el("div", {},

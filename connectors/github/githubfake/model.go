@@ -126,14 +126,15 @@ type ProjectItem struct {
 
 // data is the whole model; the Server's methods guard it with mu.
 type data struct {
-	mu       sync.Mutex
+	mu       sync.RWMutex     // answers read under RLock, changes take Lock
 	repos    map[string]*Repo // by lower-case full name
 	users    map[string]*User
 	projects map[string]*Project // by "owner/number"
 	nextID   int64
 	// cache of listing orders, dropped on every change
-	gen    int
-	caches map[*Repo]*cachedList
+	gen     int
+	cacheMu sync.Mutex
+	caches  map[*Repo]*cachedList
 }
 
 func key(s string) string { return strings.ToLower(s) }

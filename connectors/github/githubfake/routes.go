@@ -20,6 +20,8 @@ type listCache struct {
 }
 
 func (s *Server) cache(u urls, r *Repo) *listCache {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
 	if s.caches == nil {
 		s.caches = map[*Repo]*cachedList{}
 	}
@@ -70,7 +72,10 @@ func (s *Server) route(u urls, path string, q url.Values, auth string) (int, []b
 	seg := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
 	case len(seg) == 1 && seg[0] == "rate_limit":
-		return ok(map[string]any{"resources": map[string]any{"core": map[string]int{"limit": s.limit, "remaining": s.remaining}}}, "")
+		s.logMu.Lock()
+		core := map[string]int{"limit": s.limit, "remaining": s.remaining}
+		s.logMu.Unlock()
+		return ok(map[string]any{"resources": map[string]any{"core": core}}, "")
 	case len(seg) == 2 && seg[0] == "users":
 		us := s.users[key(seg[1])]
 		if us == nil {

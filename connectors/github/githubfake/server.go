@@ -111,6 +111,13 @@ func (s *Server) wallNow() time.Time {
 	return time.Now()
 }
 
+// SetRateLimit sets the primary budget (5000 by default, as for a personal token).
+func (s *Server) SetRateLimit(n int) {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	s.limit, s.remaining = n, n
+}
+
 // Throttle makes the next n requests fail with mode.
 func (s *Server) Throttle(n int, mode ThrottleMode) {
 	s.logMu.Lock()
@@ -202,9 +209,9 @@ func (s *Server) serve(w http.ResponseWriter, req *http.Request) {
 		s.errorJSON(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest")
 		return
 	}
-	s.mu.Lock()
+	s.mu.RLock()
 	status, body, link, loc := s.route(u, path, req.URL.Query(), req.Header.Get("Authorization"))
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	if loc != "" {
 		w.Header().Set("Location", loc)
 		w.WriteHeader(status)
