@@ -90,7 +90,9 @@ func Changes(old, new *Mapping) []string {
 }
 
 // sameShape compares two format values ignoring where they were written (Meta).
-func sameShape(a, b any) bool { return reflect.DeepEqual(shape(reflect.ValueOf(a)), shape(reflect.ValueOf(b))) }
+func sameShape(a, b any) bool {
+	return reflect.DeepEqual(shape(reflect.ValueOf(a)), shape(reflect.ValueOf(b)))
+}
 
 func shape(v reflect.Value) any {
 	switch v.Kind() {

@@ -42,6 +42,7 @@ type run struct {
 
 	problems    int64
 	problemSeen map[string]bool
+	current     *committer // the stream being synced
 }
 
 func newRunID(t time.Time) string {
@@ -71,7 +72,7 @@ func (r *run) execute(ctx context.Context, opts Options) error {
 		HTTP:   &http.Client{Transport: &connectors.Transport{Base: r.e.Transport, Stats: r.stats}},
 		Logger: r.log,
 		Stats:  r.stats,
-		Stored: storedReader{wh: r.e.WH, source: r.src.Name()},
+		Stored: storedReader{wh: r.e.WH, source: r.src.Name(), barrier: r.barrier},
 		Now:    r.e.now,
 	}
 	for _, st := range r.src.Connector.Streams() {
@@ -140,27 +141,24 @@ func loadLookups(ctx context.Context, wh *warehouse.Warehouse, source string, mp
 	return nil
 }
 
-// syncStream runs the connector on one stream, gathering pages into commits.
+// syncStream runs the connector on one stream, gathering pages into batches that a
+// committer writes in the background, so fetching the next pages overlaps writing.
 func (r *run) syncStream(ctx context.Context, req connectors.SyncRequest) error {
+	c := newCommitter(ctx, r, req.Stream)
+	r.current = c
+	defer func() { r.current = nil }()
 	var (
 		pending []connectors.Record
 		bytes   int
 		cursor  json.RawMessage
-		total   int64
 	)
-	flush := func(ctx context.Context) error {
+	flush := func() error {
 		if len(pending) == 0 && cursor == nil {
 			return nil
 		}
-		if err := r.commit(ctx, req.Stream, pending, cursor); err != nil {
-			return err
-		}
-		total += int64(len(pending))
+		b := batch{records: pending, cursor: cursor}
 		pending, bytes, cursor = nil, 0, nil
-		if r.e.Progress != nil {
-			r.e.Progress(Progress{Source: r.src.Name(), Stream: req.Stream, Records: total})
-		}
-		return nil
+		return c.submit(ctx, b)
 	}
 	emit := func(ctx context.Context, page connectors.Page) error {
 		for i := range page.Records {
@@ -174,24 +172,23 @@ func (r *run) syncStream(ctx context.Context, req connectors.SyncRequest) error 
 			cursor = page.Cursor
 		}
 		if len(pending) >= r.e.batchRecords() || bytes >= flushBytes {
-			return flush(ctx)
+			return flush()
 		}
 		return nil
 	}
 	err := r.src.Connector.Sync(ctx, req, emit)
-	if err != nil {
-		// Pages emitted before the failure are good data, and their cursor covers only
-		// them: commit both, so a retry resumes after them.
-		if ferr := flush(context.WithoutCancel(ctx)); ferr != nil {
-			return errors.Join(err, ferr)
-		}
-		return fmt.Errorf("stream %s: %w", req.Stream, err)
-	}
-	if err := flush(ctx); err != nil {
-		return err
+	// Pages emitted before a failure are good data, and their cursor covers only them:
+	// commit both, so a retry resumes after them.
+	ferr := flush()
+	cerr := c.close()
+	switch {
+	case err != nil:
+		return fmt.Errorf("stream %s: %w", req.Stream, errors.Join(err, ferr, cerr))
+	case ferr != nil || cerr != nil:
+		return errors.Join(ferr, cerr)
 	}
 	if r.e.Progress != nil {
-		r.e.Progress(Progress{Source: r.src.Name(), Stream: req.Stream, Records: total, Done: true})
+		r.e.Progress(Progress{Source: r.src.Name(), Stream: req.Stream, Records: c.total.Load(), Done: true})
 	}
 	return nil
 }

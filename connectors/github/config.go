@@ -77,6 +77,7 @@ type Connector struct {
 	baseURL    *url.URL
 	jiraKeys   *regexp.Regexp
 	labelRules []labelRule
+	dashedKeys bool // the default key pattern: a text without "-" has no key
 	// Sleep waits between retries; tests replace it so they never sleep for real.
 	Sleep func(ctxDone <-chan struct{}, d time.Duration) bool
 	// SecondaryBase is the first wait after a secondary limit without Retry-After.
@@ -149,7 +150,7 @@ func New(src connectors.SourceConfig) (*Connector, error) {
 	}
 	// The url is the API base as given: Enterprise Server's is https://<host>/api/v3/. A
 	// root URL there answers HTML, which the client reports with that hint.
-	return &Connector{src: src, cfg: cfg, baseURL: base, jiraKeys: re, labelRules: rules,
+	return &Connector{src: src, cfg: cfg, baseURL: base, jiraKeys: re, labelRules: rules, dashedKeys: cfg.JiraKeyPattern == DefaultJiraKeyPattern,
 		SecondaryBase: time.Minute, MaxAttempts: 6}, nil
 }
 

@@ -129,6 +129,9 @@ func (c *Connector) findJiraKeys(texts ...[2]string) []jiraMention {
 	var out []jiraMention
 	idx := map[string]int{}
 	for _, t := range texts {
+		if c.dashedKeys && !strings.Contains(t[1], "-") {
+			continue // every default-pattern key has a dash: most bodies skip the regexp
+		}
 		for _, k := range c.jiraKeys.FindAllString(t[1], -1) {
 			i, ok := idx[k]
 			if !ok {

@@ -11,10 +11,14 @@ import (
 // fields the connector needs, with the single-pass json v2 decoder. Payloads are stored
 // as the bytes received.
 
+// fast skips the duplicate-name bookkeeping: GitHub's objects have unique names, and the
+// payloads are stored as received whatever the connector reads from them.
+var fast = jsontext.AllowDuplicateNames(true)
+
 // splitList splits a JSON array into its elements, validating it on the way.
 func splitList(body []byte) ([]json.RawMessage, error) {
 	var vs []jsontext.Value
-	if err := jsonv2.Unmarshal(body, &vs); err != nil {
+	if err := jsonv2.Unmarshal(body, &vs, fast); err != nil {
 		return nil, err
 	}
 	out := make([]json.RawMessage, len(vs))
@@ -25,7 +29,7 @@ func splitList(body []byte) ([]json.RawMessage, error) {
 }
 
 // decodeItem reads the fields of v (unknown keys ignored) from one element.
-func decodeItem(b []byte, v any) error { return jsonv2.Unmarshal(b, v) }
+func decodeItem(b []byte, v any) error { return jsonv2.Unmarshal(b, v, fast) }
 
 // encode writes the envelope with the fetched parts appended as received (they were
 // validated when their page was split), so the raw layer keeps their exact bytes.

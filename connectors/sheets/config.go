@@ -1,7 +1,10 @@
 package sheets
 
 import (
+	"encoding/json"
 	"fmt"
+	"hash/fnv"
+	"strconv"
 	"strings"
 
 	"github.com/pmohub/pmohub/connectors/tabular"
@@ -98,6 +101,14 @@ func (c *Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// fingerprint identifies everything that changes how a tab is read.
+func (t TabConfig) fingerprint() string {
+	b, _ := json.Marshal(t) // map keys are sorted: stable
+	h := fnv.New64a()
+	h.Write(b)
+	return strconv.FormatUint(h.Sum64(), 16)
 }
 
 func (t TabConfig) fixedTypes() map[string]tabular.Type {

@@ -28,6 +28,9 @@ type sheetState struct {
 }
 
 type tabState struct {
+	// Config fingerprints the tab's configuration: a changed key, range or type re-reads
+	// the tab even when the spreadsheet did not change.
+	Config  string            `json:"config"`
 	SheetID string            `json:"sheet_id"`
 	Columns []string          `json:"columns"`
 	Types   map[string]string `json:"types,omitempty"`
@@ -152,7 +155,7 @@ func sameTabs(prev *sheetState, ss SpreadsheetConfig) bool {
 		return false
 	}
 	for _, t := range ss.Tabs {
-		if _, ok := prev.Tabs[t.Tab]; !ok {
+		if st, ok := prev.Tabs[t.Tab]; !ok || st.Config != t.fingerprint() {
 			return false
 		}
 	}
@@ -183,7 +186,7 @@ func (r *run) diffTab(ctx context.Context, ss SpreadsheetConfig, read *spreadshe
 	} else if col, ok := res.Column("Status"); ok {
 		statusCol = col.Title
 	}
-	st := tabState{SheetID: sheetID, Columns: res.Titles(), Types: map[string]string{}}
+	st := tabState{Config: tr.cfg.fingerprint(), SheetID: sheetID, Columns: res.Titles(), Types: map[string]string{}}
 	for _, col := range res.Columns {
 		if col.Title != "" {
 			st.Types[col.Title] = string(col.Type)

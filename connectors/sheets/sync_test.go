@@ -359,3 +359,18 @@ func TestNewTabInConfigIsReadOnUnchangedSpreadsheet(t *testing.T) {
 		t.Fatalf("stored %d, want the Tasks row too", e.store.count())
 	}
 }
+
+func TestChangedTabConfigRereadsUnchangedSpreadsheet(t *testing.T) {
+	e := newEnv(t, portfolioSettings)
+	seedPortfolio(t, e)
+	e.mustSync()
+	e.conn = e.connector(connectors.Auth{"api_key": "test-key-123456"}, strings.Replace(portfolioSettings, "key: ID}", "key: ID, types: {Owner: text}}", 1))
+	e.mustSync()
+	if n := len(e.apiRequests()); n != 3 {
+		t.Fatalf("requests = %v, want a re-read after a config change", e.apiRequests())
+	}
+	e.mustSync()
+	if n := len(e.apiRequests()); n != 1 {
+		t.Fatalf("requests = %v, want one once the cursor has the new config", e.apiRequests())
+	}
+}

@@ -123,9 +123,9 @@
     $("apply-btn").disabled = true;
     try {
       const r = await call("POST", src() + "/apply", { text: ed.value, note: $("note").value });
-      status("Applied version " + r.version + ": " + r.rows + " rows from " + r.records + " records, " + r.problems + " problems");
       $("note").value = "";
       await loadSource();
+      status("Applied version " + r.version + ": " + r.rows + " rows from " + r.records + " records, " + r.problems + " problems");
     } catch (e) {
       status("Not applied: " + e.message);
       if (e.data && e.data.problems) renderProblems(e.data.problems);
@@ -134,7 +134,7 @@
   async function rollback(v) {
     if (!confirm("Roll " + source + " back to version " + v + "?")) return;
     status("Rolling back…");
-    try { const r = await call("POST", src() + "/rollback", { to: v }); status("Rolled back: now version " + r.version); await loadSource(); }
+    try { const r = await call("POST", src() + "/rollback", { to: v }); await loadSource(); status("Rolled back: now version " + r.version); }
     catch (e) { status("Rollback failed: " + e.message); }
   }
   async function loadHistory() {
