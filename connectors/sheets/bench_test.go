@@ -99,7 +99,7 @@ func BenchmarkE2EFirstSync20k(b *testing.B) {
 		x := newE2E(b)
 		must(b, x.fake.SetRows(demoID, "RAID Log", [][]sf.Cell{hdr("ID")})) // keep the seed tabs small
 		bigTab(b, x.env, 20000)
-		x.src.Connector = x.connector(connectors.Auth{"api_key": "test-key-123456"}, portfolioSettings+"      - {tab: Tasks, entity: work_items, key: Task ID}\n")
+		x.src.Connector = x.connector(connectors.Auth{"api_key": "test-key-123456"}, portfolioSettings+"      - {tab: Tasks, entity: work_items, key: Task ID}\npage_size: 5000\n")
 		b.StartTimer()
 		run := x.run(b)
 		if run.RecordsRead != 20002 {
