@@ -3,7 +3,11 @@ package github_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/pmohub/pmohub/connectors"
 	"github.com/pmohub/pmohub/connectors/github"
@@ -107,10 +111,13 @@ func TestEngineSyncRuns(t *testing.T) {
 	}
 	gh := source(t, github.Kind(), connectors.SourceConfig{Name: "gh", Kind: "github", URL: gf.URL(),
 		Auth: connectors.Auth{"token": token}, Settings: connectors.YAMLSettings{File: "pmohub.yaml", Text: []byte("repos: [acme/web]\npage_size: 10\n")}})
+	// Waits are recorded, not slept.
+	var waits []time.Duration
+	gh.Connector.(*github.Connector).Sleep = func(_ <-chan struct{}, d time.Duration) bool { waits = append(waits, d); return true }
 	gf.Throttle(2, githubfake.Secondary429)
 	run, err := eng.Sync(context.Background(), gh, pmosync.Options{})
-	if err != nil || run.Status != "succeeded" || run.Throttled != 2 {
-		t.Fatalf("full run: %+v %v", run, err)
+	if err != nil || run.Status != "succeeded" || run.Throttled != 2 || len(waits) != 2 {
+		t.Fatalf("full run: %+v %v (waits %v)", run, err, waits)
 	}
 	gf.CloseIssue("acme/web", issues[3].Number, "octocat", "not_planned")
 	gf.DeleteIssue("acme/web", issues[4].Number)
@@ -138,4 +145,64 @@ func TestEngineSyncRuns(t *testing.T) {
 	if rows := query(t, w, `SELECT item_id FROM %s.work_items`); len(rows) != 29 {
 		t.Errorf("after the sweep: %d rows", len(rows))
 	}
+}
+
+// BenchmarkEngineFullSync: 50,000 issues and pull requests from the fake through the
+// sync engine into chDB (BENCH_ITEMS shrinks it).
+func BenchmarkEngineFullSync(b *testing.B) {
+	n := 50_000
+	if v, err := strconv.Atoi(os.Getenv("BENCH_ITEMS")); err == nil && v > 0 {
+		n = v
+	}
+	gf := githubfake.New(token).Start()
+	b.Cleanup(gf.Close)
+	gf.SetRateLimit(1 << 30)
+	var repos []string
+	for r := range 5 {
+		name := fmt.Sprintf("acme/svc-%d", r)
+		repos = append(repos, name)
+		gf.AddRepo(name, false)
+		for i := range n / 5 {
+			spec := githubfake.IssueSpec{Title: fmt.Sprintf("ALPHA-%d: item", i), Labels: []string{"bug"}, Body: "Lorem ipsum dolor sit amet."}
+			if i%10 < 3 {
+				spec.Pull = true
+			}
+			is := gf.AddIssue(name, spec)
+			if i%2 == 0 {
+				if spec.Pull {
+					gf.MergePull(name, is.Number, "bob")
+				} else {
+					gf.CloseIssue(name, is.Number, "bob", "completed")
+				}
+			}
+		}
+	}
+	text := "repos: [" + strings.Join(repos, ", ") + "]\npeople: false\n"
+	for b.Loop() {
+		w := whtest.New(b, "default")
+		eng := &pmosync.Engine{WH: w}
+		gh := sourceB(b, connectors.SourceConfig{Name: "gh", Kind: "github", URL: gf.URL(),
+			Auth: connectors.Auth{"token": token}, Settings: connectors.YAMLSettings{File: "pmohub.yaml", Text: []byte(text)}})
+		start := time.Now()
+		run, err := eng.Sync(context.Background(), gh, pmosync.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "items/s")
+		b.ReportMetric(float64(run.Requests), "requests")
+		b.ReportMetric(float64(run.RecordsRead), "records")
+	}
+}
+
+func sourceB(b *testing.B, cfg connectors.SourceConfig) *pmosync.Source {
+	kind := github.Kind()
+	conn, err := kind.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := mappings.Parse("github/mapping.yaml", kind.Mapping, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &pmosync.Source{Config: cfg, Connector: conn, Mapping: m, MappingText: kind.Mapping}
 }

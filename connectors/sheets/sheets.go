@@ -65,7 +65,7 @@ func New(src connectors.SourceConfig) (connectors.Connector, error) {
 		c.Retry.RequestsPerMinute = cfg.RequestsPerMinute
 	}
 	if c.cfg.PageSize <= 0 {
-		c.cfg.PageSize = 1000
+		c.cfg.PageSize = 5000 // ClickHouse wants few, large inserts
 	}
 	return c, nil
 }
