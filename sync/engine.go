@@ -103,16 +103,29 @@ func (e *Engine) SyncAll(ctx context.Context, sources []*Source, opts Options) [
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			run, err := e.Sync(ctx, src, opts)
+			run, err := e.sync(ctx, src, opts, false)
 			results[i] = Result{Run: run, Err: err}
 		}()
 	}
 	wg.Wait()
+	e.refreshSnapshots(ctx)
 	return results
+}
+
+// refreshSnapshots rebuilds the warehouse's read snapshots after data changed. A failure
+// only delays the dashboard's view of the new data, so it is logged, not returned.
+func (e *Engine) refreshSnapshots(ctx context.Context) {
+	if err := e.WH.RefreshSnapshots(context.WithoutCancel(ctx)); err != nil {
+		e.logger().Error("refreshing read snapshots", "err", err)
+	}
 }
 
 // Sync runs one source: every stream from its cursor, mapping each committed page.
 func (e *Engine) Sync(ctx context.Context, src *Source, opts Options) (warehouse.SyncRun, error) {
+	return e.sync(ctx, src, opts, true)
+}
+
+func (e *Engine) sync(ctx context.Context, src *Source, opts Options, refresh bool) (warehouse.SyncRun, error) {
 	mu := e.lock(src.Name())
 	if !mu.TryLock() {
 		return warehouse.SyncRun{Source: src.Name(), Status: "skipped"}, fmt.Errorf("source %s: %w", src.Name(), ErrBusy)
@@ -131,6 +144,9 @@ func (e *Engine) Sync(ctx context.Context, src *Source, opts Options) (warehouse
 	defer cancel()
 	if serr := e.WH.SaveRun(saveCtx, r.row); serr != nil && err == nil {
 		err = fmt.Errorf("source %s: recording run end: %w", src.Name(), serr)
+	}
+	if refresh {
+		e.refreshSnapshots(ctx)
 	}
 	return r.row, err
 }

@@ -33,7 +33,11 @@ func (e *Engine) Remap(ctx context.Context, src *Source) (RemapResult, error) {
 	if err != nil {
 		return RemapResult{}, err
 	}
-	return e.remap(ctx, src, mp, active.Generation+1)
+	res, err := e.remap(ctx, src, mp, active.Generation+1)
+	if err == nil {
+		e.refreshSnapshots(ctx)
+	}
+	return res, err
 }
 
 func (e *Engine) remap(ctx context.Context, src *Source, mp *mappings.Mapper, gen uint32) (RemapResult, error) {

@@ -93,7 +93,7 @@ func (w *Warehouse) Migrate(ctx context.Context) ([]uint32, error) {
 		}
 		ran = append(ran, m.ID)
 	}
-	for _, s := range w.layout.views() {
+	for _, s := range append(w.layout.views(), w.layout.createSnapshots()...) {
 		if err := w.b.Exec(ctx, s); err != nil {
 			return ran, fmt.Errorf("migrate: views: %w", err)
 		}

@@ -21,6 +21,7 @@ type Warehouse struct {
 
 	mu      sync.Mutex
 	lastVer uint64
+	snapMu  sync.Mutex // one snapshot refresh at a time
 }
 
 // New wraps a backend. tenant stamps every row written and filters every read.

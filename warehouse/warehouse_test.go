@@ -203,3 +203,39 @@ func TestProjectResolvedThroughRegisterMembers(t *testing.T) {
 		t.Fatalf("project resolution: %+v", got)
 	}
 }
+
+func TestSnapshotsFollowTheViewsAfterRefresh(t *testing.T) {
+	w := whtest.New(t, "default")
+	if err := w.ActivateGeneration(ctx, "jira", warehouse.Generation{Generation: 1}); err != nil {
+		t.Fatal(err)
+	}
+	snap := func() []wi {
+		var out []wi
+		if err := w.QueryInto(ctx, "SELECT item_id, title, project_id, estimate, labels FROM "+w.Layout().Snapshot(warehouse.WorkItems)+" ORDER BY item_id", &out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if got := snap(); len(got) != 0 {
+		t.Fatalf("fresh snapshot: %+v", got)
+	}
+	rows := []warehouse.Row{item(t, "jira", 1, "1", 1, false, map[string]any{"title": "a"}), item(t, "jira", 1, "2", 1, false, map[string]any{"title": "b"})}
+	if err := w.Insert(ctx, warehouse.WorkItems, rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.RefreshSnapshots(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := snap(); len(got) != 2 || got[1].Title != "b" {
+		t.Fatalf("after refresh: %+v", got)
+	}
+	if err := w.Insert(ctx, warehouse.WorkItems, []warehouse.Row{item(t, "jira", 1, "2", 2, true, nil)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.RefreshSnapshots(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := snap(); len(got) != 1 || got[0].ItemID != "jira:1" {
+		t.Fatalf("after a deletion: %+v", got)
+	}
+}

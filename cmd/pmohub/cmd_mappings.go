@@ -381,3 +381,25 @@ func whoAmI() string {
 	}
 	return "cli"
 }
+
+// mappingAdmin is the admin service over the sources the server's scheduler runs (the
+// same *pmosync.Source values, so an apply updates what the next scheduled sync uses).
+// Mount svc.Handler(who) for /api/v1/mappings/ and /admin/mappings/.
+func (a *app) mappingAdmin(cfg *config.Config, engine *pmosync.Engine, sources []*pmosync.Source) *admin.Service {
+	ks := kinds()
+	files := map[string]string{}
+	for _, s := range cfg.Sources {
+		if s.Mapping != "" {
+			f := s.Mapping
+			if !filepath.IsAbs(f) {
+				f = filepath.Join(filepath.Dir(cfg.File), f)
+			}
+			files[s.Name] = f
+		}
+	}
+	list := make([]*admin.Source, 0, len(sources))
+	for _, s := range sources {
+		list = append(list, &admin.Source{Sync: s, Builtin: ks[s.Config.Kind].Mapping, File: files[s.Name()]})
+	}
+	return admin.New(engine, list, a.logger)
+}

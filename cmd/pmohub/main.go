@@ -28,6 +28,8 @@ Usage:
 Commands:
   demo      run a simulated organisation end to end (the README's first command)
   sync      sync sources into the warehouse once   [--source NAME] [--full]
+  serve     the dashboard, the API and scheduled syncs  [--listen ADDR]
+  metrics   print a metric as JSON                  NAME [--project P] [--from D] [--to D]
   migrate   bring the warehouse schema up to date
   query     run SQL against the warehouse           [--format FMT] "SQL"
   mappings  validate, preview, apply, history, rollback and schema of field mappings
@@ -93,6 +95,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = app.demo(ctx, rest)
 	case "mappings":
 		err = app.mappings(ctx, rest)
+	case "serve":
+		err = app.serve(ctx, rest)
+	case "metrics":
+		err = app.metrics(ctx, rest)
 	case "version":
 		fmt.Fprintf(stdout, "pmohub %s (chDB %s)\n", version, chdb.Version)
 	case "help", "-h", "--help":
