@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -18,8 +19,8 @@ import (
 
 // seedLarge writes 1,000,000 work items with 5,000,000 transitions in 50 projects, with
 // INSERT … SELECT FROM numbers() (the engine generates the rows itself).
-func seedLarge(b *testing.B, w *warehouse.Warehouse) {
-	ctx := b.Context()
+func seedLarge(b testing.TB, w *warehouse.Warehouse) {
+	ctx := context.Background()
 	q := w.Layout().Q
 	stmts := []string{
 		fmt.Sprintf(`INSERT INTO %s (tenant, source, generation, item_id, source_kind, native_id, key, url, scope, project_id, title,
@@ -60,6 +61,10 @@ FROM numbers(50)`, q(warehouse.Projects.Storage())),
 		if err := w.SaveRun(ctx, warehouse.SyncRun{RunID: "r-" + src, Source: src, StartedAt: now.Add(-time.Hour), FinishedAt: &now, Status: "succeeded"}); err != nil {
 			b.Fatal(err)
 		}
+	}
+	// the API reads the snapshots, which the engine rebuilds after each sync
+	if err := w.RefreshSnapshots(ctx); err != nil {
+		b.Fatal(err)
 	}
 	if err := metrics.Install(ctx, w); err != nil {
 		b.Fatal(err)

@@ -53,7 +53,7 @@ func (c *Connector) newClient(env *connectors.Env) *client {
 	if env != nil {
 		stats = env.Stats
 	}
-	rt := &rateTransport{base: base, stats: stats, token: c.src.Auth.Get("token"), now: now, sleep: sleep,
+	rt := &rateTransport{base: base, stats: stats, token: c.src.Auth.Get("token"), host: c.baseURL.Host, now: now, sleep: sleep,
 		maxWait: c.cfg.MaxWait, secondaryBase: c.SecondaryBase, maxAttempts: max(c.MaxAttempts, 1)}
 	g := gh.NewClient(&http.Client{Transport: rt, Timeout: timeout})
 	u := *c.baseURL

@@ -3,6 +3,7 @@ package github
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -204,4 +205,31 @@ func TestBadInput(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestTokenStaysOnTheAPIHost(t *testing.T) {
+	var got []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Header.Get("Authorization"))
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"id":1,"full_name":"acme/web","updated_at":"2025-01-01T00:00:00Z"}`))
+	}))
+	defer other.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Header.Get("Authorization"))
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusMovedPermanently)
+	}))
+	defer api.Close()
+	c, err := New(connectors.SourceConfig{Name: "gh", URL: api.URL + "/", Auth: connectors.Auth{"token": testToken},
+		Settings: connectors.YAMLSettings{File: "pmohub.yaml", Text: []byte("repos: [acme/web]\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newStore()
+	if err := c.Sync(t.Context(), connectors.SyncRequest{Stream: StreamRepositories, Env: &connectors.Env{}}, st.emit(StreamRepositories)); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != "Bearer "+testToken || got[1] != "" {
+		t.Errorf("Authorization seen = %q, want the token on the API host only", got)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -204,4 +205,4 @@ func field(t *testing.T, raw json.RawMessage, path string) any {
 
 func idOf(is *githubfake.Issue) string { return itoa(is.ID) }
 
-func itoa(n int64) string { return strconvFormat(n) }
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

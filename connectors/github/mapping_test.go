@@ -2,6 +2,7 @@ package github
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -15,11 +16,20 @@ import (
 
 // mapped maps every stored record of the harness with the default mapping and returns
 // the rows by table, then by key.
-func mapped(t *testing.T, h *harness) map[string]map[string]map[string]any {
+func mapped(t *testing.T, h *harness, extra string) map[string]map[string]map[string]any {
 	t.Helper()
 	m, err := mappings.Parse("mapping.yaml", defaultMapping, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if extra != "" {
+		text, err := os.ReadFile(extra)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err = mappings.Parse(extra, text, m); err != nil {
+			t.Fatal(err)
+		}
 	}
 	mp, err := m.Compile(mappings.Env{Tenant: "default", Source: "gh", SourceKind: "github", SourceURL: h.fake.URL()})
 	if err != nil {
@@ -41,7 +51,7 @@ func mapped(t *testing.T, h *harness) map[string]map[string]map[string]any {
 			for _, p := range probs {
 				// Items on no board miss the project_items lookups; the engine counts
 				// that as a problem (reported to the mapping engine's owner).
-				if strings.HasPrefix(p.Message, "lookup: no project_items record") {
+				if extra != "" && strings.HasPrefix(p.Message, "lookup: no project_items record") {
 					continue
 				}
 				t.Errorf("mapping problem: %+v", p)
@@ -67,7 +77,7 @@ func TestDefaultMapping(t *testing.T) {
 	w.fake.AddProjectItem("acme", 7, "acme/web", w.bug.Number, map[string]string{"Status": "In Progress", "Iteration": "Iteration 2", "Estimate": "5"})
 	h := newHarness(t, w.fake, "repos: [acme/web, acme/api]\nprojects: [{org: acme, number: 7}]\n")
 	h.mustSync(false)
-	rows := mapped(t, h)
+	rows := mapped(t, h, "projects.yaml")
 
 	item := func(is *githubfake.Issue) map[string]any {
 		r := rows["work_items"]["gh:"+idOf(is)]
@@ -157,4 +167,15 @@ func keysOf[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Without projects.yaml, the default mapping reports no problem at all.
+func TestDefaultMappingIsQuiet(t *testing.T) {
+	w := newWorld(t)
+	h := newHarness(t, w.fake, "repos: [acme/web, acme/api]\n")
+	h.mustSync(false)
+	rows := mapped(t, h, "")
+	if len(rows["work_items"]) != 8 || len(rows["transitions"]) != 4 {
+		t.Errorf("work items %d, transitions %d", len(rows["work_items"]), len(rows["transitions"]))
+	}
 }

@@ -21,6 +21,7 @@ import (
 type rateTransport struct {
 	base          http.RoundTripper
 	token         string
+	host          string // the API host, the only one the token is sent to
 	now           func() time.Time
 	sleep         func(done <-chan struct{}, d time.Duration) bool
 	maxWait       time.Duration
@@ -39,7 +40,8 @@ type waitDecision struct {
 
 func (t *rateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
-	if t.token != "" {
+	// The token goes to the API host only, never to where a redirect may lead.
+	if t.token != "" && req.URL.Host == t.host {
 		req.Header.Set("Authorization", "Bearer "+t.token)
 	}
 	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")

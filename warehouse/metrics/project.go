@@ -43,7 +43,7 @@ func (r *Reader) Project(ctx context.Context, id string) (ProjectDetail, error) 
 UNION ALL
 SELECT source, splitByChar(':', scope)[1] AS member_kind, substring(scope, length(member_kind) + 2) AS member_ref, count() AS items
 FROM %[4]s WHERE %[5]s AND scope != '' GROUP BY source, scope`,
-		r.b.q("project_members"), f.tenantOnly(), litOf(id), r.b.q("work_items"), f.items())
+		r.b.q("project_members"), f.tenantOnly(), litOf(id), r.b.workItems, f.items())
 	var rows []Member
 	if err := r.wh.QueryInto(ctx, "SELECT any(source) AS source, member_kind, member_ref, max(items) AS items FROM ("+q+") GROUP BY member_kind, member_ref ORDER BY member_kind, member_ref", &rows); err != nil {
 		return d, fmt.Errorf("project members: %w", err)

@@ -50,7 +50,7 @@ func NewReader(wh *warehouse.Warehouse, opt Options) *Reader {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Reader{wh: wh, b: sqlb{l: wh.Layout()}, opt: opt}
+	return &Reader{wh: wh, b: readerSQL(wh.Layout()), opt: opt}
 }
 
 // Options returns the options in effect (defaults filled in).

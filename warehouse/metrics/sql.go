@@ -7,10 +7,11 @@ import (
 	"github.com/pmohub/pmohub/warehouse"
 )
 
-// The metric definitions, as SQL over the canonical views. Each builder is used twice: by
-// the typed readers (with the warehouse's tenant and a project or scope filter) and by
+// The metric definitions, as SQL. Each builder is used twice: by the typed readers (with
+// the warehouse's tenant and a project or scope filter, reading the read snapshots) and by
 // Install, which creates the analysts' metric_* views from the very same text with no
-// filter (views carry tenant as a column). So API, dashboard and SQL never disagree.
+// filter over the versioned canonical views (views carry tenant as a column). So API,
+// dashboard and SQL never disagree.
 
 // workFilter keeps milestones out of item counts: they are markers, not work.
 const workFilter = "type_category != 'milestone'"
@@ -22,7 +23,8 @@ type filter struct {
 	scope   string // a source scope, `<member_kind>:<member_ref>`
 }
 
-// items is the condition on work_items (alias-free column names).
+// items is the condition on work_items (alias-free column names). tenant and project_id
+// lead the snapshot's sorting key, so a project's rows are read by primary-key range.
 func (f filter) items() string {
 	c := []string{"1"}
 	if f.tenant != "" {
@@ -45,14 +47,30 @@ func (f filter) tenantOnly() string {
 	return "tenant = " + warehouse.Lit(f.tenant)
 }
 
-// sqlb builds SQL for one warehouse layout.
-type sqlb struct{ l warehouse.Layout }
+// sqlb builds SQL for one warehouse layout. workItems and transitions name where the
+// current items and transitions are read from: the read snapshots for the API (no FINAL,
+// sorted for its filters), the canonical views for the analysts' views (the contract).
+type sqlb struct {
+	l                      warehouse.Layout
+	workItems, transitions string
+}
+
+// readerSQL reads the snapshots; viewSQL the canonical views.
+func readerSQL(l warehouse.Layout) sqlb {
+	return sqlb{l: l, workItems: l.Snapshot(warehouse.WorkItems), transitions: l.Snapshot(warehouse.Transitions)}
+}
+
+func viewSQL(l warehouse.Layout) sqlb {
+	return sqlb{l: l, workItems: l.Q(warehouse.WorkItems.Name), transitions: l.Q(warehouse.Transitions.Name)}
+}
 
 func (b sqlb) q(name string) string { return b.l.Q(name) }
 
 // statusClassesView classifies statuses for flow metrics. Today it holds one default row
 // per status category (tenant, source and status '*'); per-source rows for individual
-// statuses (a later mapping feature) override the defaults, with no change to the metrics.
+// statuses (a later mapping feature) override the defaults. class (active, waiting) is
+// read here, by flow efficiency; starts_cycle and finishes_cycle are for the mapping,
+// which turns them into started_at and resolved_at at sync time (see METRICS.md).
 func (b sqlb) statusClassesView() string {
 	return fmt.Sprintf(`CREATE OR REPLACE VIEW %s AS
 SELECT '*' AS tenant, '*' AS source, '*' AS status, c.1 AS category, c.2 AS class,
@@ -61,53 +79,42 @@ FROM (SELECT arrayJoin([('todo', 'waiting', 0, 0), ('in_progress', 'active', 1, 
                         ('done', 'done', 0, 1), ('cancelled', 'cancelled', 0, 0)]) AS c)`, b.q("status_classes"))
 }
 
-// classIs returns a condition on a transition (alias t) entering a status whose class
-// column col is 1: an exact (tenant, source, status) row wins over the category default.
-func (b sqlb) classIs(col string) string {
-	sc := b.q("status_classes")
-	return fmt.Sprintf(`if((t.tenant, t.source, t.to_value) IN (SELECT tenant, source, status FROM %[1]s WHERE status != '*'),
-  (t.tenant, t.source, t.to_value) IN (SELECT tenant, source, status FROM %[1]s WHERE status != '*' AND %[2]s = 1),
-  t.to_category IN (SELECT category FROM %[1]s WHERE status = '*' AND %[2]s = 1))`, sc, col)
+// reopenedCond is true for an item that ever left done. Few items match and the
+// subquery reads only low-cardinality columns, so it costs milliseconds even over
+// millions of transitions; in a WHERE the set also prunes the snapshot's granules. The
+// readers (one tenant) test item_id alone, the views (every tenant) the pair.
+func (b sqlb) reopenedCond(f filter) string {
+	key := "(tenant, item_id)"
+	if f.tenant != "" {
+		key = "item_id"
+	}
+	return fmt.Sprintf(`%[1]s IN (SELECT %[1]s FROM %[2]s
+  WHERE %[3]s AND field = 'status' AND from_category = 'done' AND to_category != 'done')`, key, b.transitions, f.tenantOnly())
 }
 
-// flow is one row per work item (milestones excluded) with its flow dates:
+// finishedAt is when an item finished: its resolution, for items done now. Items not
+// done (reopened ones too) are not finished; cancelled ones leave the scope instead.
+const finishedAt = "if(status_category = 'done', resolved_at, NULL)"
+
+// flow is one row per work item (milestones excluded) with its flow dates, all from the
+// item itself (the mapping sets started_at and resolved_at from the item's history at
+// sync time):
 //
-//	started_at   first entry into a status that starts the cycle (transitions), else
-//	             work_items.started_at
-//	finished_at  for items now done: resolved_at, else the last transition into a
-//	             finishing status; NULL for everything not done (reopened items too)
+//	started_at   work_items.started_at (first entry into in progress)
+//	finished_at  resolved_at for items now done; NULL for everything not done (reopened
+//	             items too, and cancelled ones: they leave the scope instead)
 //	cycle_days   finished_at - started_at in days (NULL without a start)
 //	lead_days    finished_at - created_at in days
-//	reopened     1 when the item ever left done again
+//	reopened     1 when the item ever left done again (the one flag that needs transitions)
 func (b sqlb) flow(f filter) string {
-	trWhere := f.tenantOnly()
-	if f.project != "" || f.scope != "" {
-		// only the transitions of the selected items: far fewer groups to build
-		trWhere += fmt.Sprintf(" AND item_id IN (SELECT item_id FROM %s WHERE %s)", b.q("work_items"), f.items())
-	}
-	epoch := "toDateTime64(0, 3, 'UTC')"
-	return fmt.Sprintf(`SELECT w.tenant AS tenant, w.source AS source, w.item_id AS item_id, w.key AS key,
-  w.title AS title, w.url AS url, w.project_id AS project_id, w.scope AS scope,
-  w.source_kind AS source_kind, w.type_category AS type_category, w.status AS status,
-  w.status_category AS status_category, w.estimate AS estimate, w.assignee_id AS assignee_id,
-  w.created_at AS created_at, w.updated_at AS updated_at, w.resolved_at AS resolved_at,
-  w.due_date AS due_date,
-  if(t.first_start > %[4]s, t.first_start, w.started_at) AS started_at,
-  if(w.status_category = 'done', if(isNotNull(w.resolved_at), w.resolved_at, if(t.last_finish > %[4]s, t.last_finish, NULL)), NULL) AS finished_at,
+	return fmt.Sprintf(`SELECT tenant, source, item_id, key, title, url, project_id, scope, source_kind,
+  type_category, status, status_category, estimate, assignee_id, created_at, updated_at,
+  resolved_at, due_date, started_at,
+  %[5]s AS finished_at,
   dateDiff('second', started_at, finished_at) / 86400 AS cycle_days,
-  dateDiff('second', w.created_at, finished_at) / 86400 AS lead_days,
-  t.reopened AS reopened
-FROM (SELECT * FROM %[1]s WHERE %[2]s AND %[6]s) AS w
-LEFT JOIN (
-  SELECT t.tenant AS tenant, t.item_id AS item_id,
-    minIf(t.at, %[5]s) AS first_start,
-    maxIf(t.at, %[7]s) AS last_finish,
-    toUInt8(countIf(t.from_category = 'done' AND t.to_category != 'done') > 0) AS reopened
-  FROM %[3]s AS t WHERE %[8]s AND t.field = 'status'
-  GROUP BY t.tenant, t.item_id
-) AS t ON t.tenant = w.tenant AND t.item_id = w.item_id`,
-		b.q("work_items"), f.items(), b.q("transitions"), epoch,
-		b.classIs("starts_cycle"), workFilter, b.classIs("finishes_cycle"), trWhere)
+  dateDiff('second', created_at, finished_at) / 86400 AS lead_days,
+  toUInt8(%[3]s) AS reopened
+FROM %[1]s WHERE %[2]s AND %[4]s`, b.workItems, f.items(), b.reopenedCond(f), workFilter, finishedAt)
 }
 
 func litOf(s string) string { return warehouse.Lit(s) }

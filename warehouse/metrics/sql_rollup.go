@@ -34,32 +34,42 @@ func overdueCond(c clock) string {
 	return fmt.Sprintf("%s AND due_date < %s", open, c.today)
 }
 
-// rollup is one row per project with the counts every view of a project starts from.
-// weeksFrom bounds the weekly throughput map (a Monday).
+// rollup is one row per project with the counts every view of a project starts from:
+// one pass over the items with -If combinators, plus the few reopened items counted by
+// a second, pruned read. weeksFrom (a Monday) bounds the weekly throughput map.
 func (b sqlb) rollup(f filter, c clock, staleDays int, weeksFrom string) string {
-	return fmt.Sprintf(`SELECT tenant, project_id,
-  count() AS items,
-  countIf(status_category = 'todo') AS todo,
-  countIf(status_category = 'in_progress') AS wip,
-  countIf(status_category = 'done') AS done,
-  countIf(status_category = 'cancelled') AS cancelled,
-  sumIf(ifNull(estimate, 0), status_category != 'cancelled') AS estimate_total,
-  sumIf(ifNull(estimate, 0), status_category = 'done') AS estimate_done,
-  countIf(status_category != 'cancelled' AND isNull(estimate)) AS unestimated,
-  countIf(%[2]s) AS overdue,
-  countIf(%[3]s) AS stale,
-  countIf(reopened = 1) AS reopened,
-  sumMapIf([toMonday(finished_at)], [toUInt64(1)], isNotNull(finished_at) AND toMonday(finished_at) >= %[4]s) AS weekly,
-  arraySort(groupUniqArray(source)) AS sources
-FROM (%[1]s)
-GROUP BY tenant, project_id`, b.flow(f), overdueCond(c), staleCond(c, staleDays), weeksFrom)
+	return fmt.Sprintf(`SELECT r.tenant AS tenant, r.project_id AS project_id, items, todo, wip, done, cancelled,
+  estimate_total, estimate_done, unestimated, overdue, stale, ifNull(o.reopened, 0) AS reopened, weekly, sources
+FROM (
+  SELECT tenant, project_id,
+    count() AS items,
+    countIf(status_category = 'todo') AS todo,
+    countIf(status_category = 'in_progress') AS wip,
+    countIf(status_category = 'done') AS done,
+    countIf(status_category = 'cancelled') AS cancelled,
+    sumIf(ifNull(estimate, 0), status_category != 'cancelled') AS estimate_total,
+    sumIf(ifNull(estimate, 0), status_category = 'done') AS estimate_done,
+    countIf(status_category != 'cancelled' AND isNull(estimate)) AS unestimated,
+    countIf(%[4]s) AS overdue,
+    countIf(%[5]s) AS stale,
+    sumMapIf([toMonday(resolved_at)], [toUInt64(1)], status_category = 'done' AND resolved_at >= %[6]s) AS weekly,
+    arraySort(groupUniqArray(source)) AS sources
+  FROM %[1]s WHERE %[2]s AND %[3]s
+  GROUP BY tenant, project_id
+) AS r
+LEFT JOIN (
+  SELECT tenant, project_id, count() AS reopened
+  FROM %[1]s WHERE %[2]s AND %[3]s AND %[7]s
+  GROUP BY tenant, project_id
+) AS o ON o.tenant = r.tenant AND o.project_id = r.project_id`,
+		b.workItems, f.items(), workFilter, overdueCond(c), staleCond(c, staleDays), weeksFrom, b.reopenedCond(f))
 }
 
 // milestones lists the milestones of the selected projects with whether they are overdue.
 func (b sqlb) milestones(f filter, c clock) string {
 	return fmt.Sprintf(`SELECT tenant, project_id, item_id, key, title, url, status, status_category,
   due_date, toUInt8(%[3]s) AS overdue
-FROM %[1]s WHERE %[2]s AND type_category = 'milestone'`, b.q("work_items"), f.items(), overdueCond(c))
+FROM %[1]s WHERE %[2]s AND type_category = 'milestone'`, b.workItems, f.items(), overdueCond(c))
 }
 
 // projectsList is the portfolio's projects: the projects entity (registers and the tools'
@@ -120,25 +130,28 @@ GROUP BY p ORDER BY p`, b.flow(f), points)
 }
 
 // flowEfficiency sums, per finished item, the time between its start and finish spent in
-// active and in waiting statuses (status_classes), from its ordered transitions.
+// active and in waiting statuses (status_classes), from its ordered transitions. Only the
+// transitions of the items finished in the period are grouped.
 func (b sqlb) flowEfficiency(f filter, from, to string) string {
 	sc := b.q("status_classes")
-	trWhere := f.tenantOnly()
-	if f.project != "" || f.scope != "" {
-		trWhere += fmt.Sprintf(" AND item_id IN (SELECT item_id FROM %s WHERE %s)", b.q("work_items"), f.items())
+	key := "(tenant, item_id)"
+	if f.tenant != "" {
+		key = "item_id"
 	}
+	finished := fmt.Sprintf(`SELECT tenant, item_id, assumeNotNull(started_at) AS start, assumeNotNull(finished_at) AS finish
+  FROM (%[1]s) WHERE isNotNull(finished_at) AND isNotNull(started_at) AND finished_at >= %[2]s AND finished_at < %[3]s`, b.flow(f), from, to)
 	return fmt.Sprintf(`SELECT fl.item_id AS item_id,
   arraySum(i -> if(h[i].2 = 'active', greatest(0, dateDiff('second', greatest(h[i].1, fl.start), least(if(i < length(h), h[i + 1].1, fl.finish), fl.finish))), 0), arrayEnumerate(h)) AS active_seconds,
   arraySum(i -> if(h[i].2 = 'waiting', greatest(0, dateDiff('second', greatest(h[i].1, fl.start), least(if(i < length(h), h[i + 1].1, fl.finish), fl.finish))), 0), arrayEnumerate(h)) AS waiting_seconds
-FROM (SELECT item_id, assumeNotNull(started_at) AS start, assumeNotNull(finished_at) AS finish FROM (%[1]s) WHERE isNotNull(finished_at) AND isNotNull(started_at) AND finished_at >= %[4]s AND finished_at < %[5]s) AS fl
+FROM (%[1]s) AS fl
 INNER JOIN (
-  SELECT t.item_id AS item_id, arraySort(x -> x.1, groupArray((t.at, if(e.class != '', e.class, d.class)))) AS h
-  FROM (SELECT * FROM %[2]s WHERE %[3]s AND field = 'status') AS t
-  LEFT JOIN (SELECT tenant, source, status, class FROM %[6]s WHERE status != '*') AS e
+  SELECT t.tenant AS tenant, t.item_id AS item_id, arraySort(x -> x.1, groupArray((t.at, if(e.class != '', e.class, d.class)))) AS h
+  FROM (SELECT * FROM %[2]s WHERE %[3]s AND field = 'status' AND %[5]s IN (SELECT %[5]s FROM (%[1]s))) AS t
+  LEFT JOIN (SELECT tenant, source, status, class FROM %[4]s WHERE status != '*') AS e
     ON e.tenant = t.tenant AND e.source = t.source AND e.status = t.to_value
-  LEFT JOIN (SELECT category, class FROM %[6]s WHERE status = '*') AS d ON d.category = t.to_category
-  GROUP BY t.item_id
-) AS hist ON hist.item_id = fl.item_id`, b.flow(f), b.q("transitions"), trWhere, from, to, sc)
+  LEFT JOIN (SELECT category, class FROM %[4]s WHERE status = '*') AS d ON d.category = t.to_category
+  GROUP BY t.tenant, t.item_id
+) AS hist ON hist.tenant = fl.tenant AND hist.item_id = fl.item_id`, finished, b.transitions, f.tenantOnly(), sc, key)
 }
 
 // itemsSQL lists flow rows with their derived flags; cond narrows them further.

@@ -48,7 +48,7 @@ FROM (%s)`, b.rollup(all, c, 14, "toMonday("+c.today+") - 84"))),
 // canonical views they hold no data, so running it on every start is cheap and keeps them
 // equal to the code.
 func Install(ctx context.Context, wh *warehouse.Warehouse) error {
-	for i, s := range (sqlb{l: wh.Layout()}).views() {
+	for i, s := range viewSQL(wh.Layout()).views() {
 		if err := wh.Exec(ctx, s); err != nil {
 			return fmt.Errorf("creating view %s: %w", ViewNames[i], err)
 		}

@@ -116,17 +116,19 @@ func Seed(t testing.TB) *warehouse.Warehouse {
 	w := whtest.New(t, "acme")
 	fx := &fixture{t: t, w: w, tenant: "acme"}
 	const A, B = "jira:A", "jira:B"
+	// started_at and resolved_at are what the mappings compute at sync time: the first
+	// transition into in progress, the resolution (cleared when an item is reopened).
 	// A1: done; in progress 2 Feb 09:00 → done 4 Feb 09:00: cycle 2 d, lead 15.375 d.
-	fx.item("A1", A, "done", map[string]any{"estimate": f(3), "created_at": Day(1, 20, 0), "resolved_at": Day(2, 4, 9)},
+	fx.item("A1", A, "done", map[string]any{"estimate": f(3), "created_at": Day(1, 20, 0), "started_at": Day(2, 2, 9), "resolved_at": Day(2, 4, 9)},
 		tr{Day(2, 2, 9), "todo", "in_progress", ""}, tr{Day(2, 4, 9), "in_progress", "done", ""})
 	// A2: done without history: started_at 9 Feb, resolved 13 Feb: cycle 4 d, lead 12 d.
 	fx.item("A2", A, "done", map[string]any{"estimate": f(5), "created_at": Day(2, 1, 0), "started_at": Day(2, 9, 0), "resolved_at": Day(2, 13, 0)})
 	// A3: reopened after done and still in progress: stale (no update since 16 Feb), no estimate; age 22.5 d.
-	fx.item("A3", A, "in_progress", map[string]any{"created_at": Day(2, 3, 0), "updated_at": Day(2, 16, 0)},
+	fx.item("A3", A, "in_progress", map[string]any{"created_at": Day(2, 3, 0), "updated_at": Day(2, 16, 0), "started_at": Day(2, 10, 0)},
 		tr{Day(2, 10, 0), "todo", "in_progress", ""}, tr{Day(2, 12, 0), "in_progress", "done", ""}, tr{Day(2, 16, 0), "done", "in_progress", ""})
 	// A4: blocked a day, done, reopened, done again 23 Feb: cycle 7 d (16 → 23 Feb), lead 9 d;
 	// active 5 d, waiting 1 d.
-	fx.item("A4", A, "done", map[string]any{"estimate": f(2), "created_at": Day(2, 14, 0), "resolved_at": Day(2, 23, 0)},
+	fx.item("A4", A, "done", map[string]any{"estimate": f(2), "created_at": Day(2, 14, 0), "started_at": Day(2, 16, 0), "resolved_at": Day(2, 23, 0)},
 		tr{Day(2, 16, 0), "todo", "in_progress", ""}, tr{Day(2, 17, 0), "in_progress", "todo", "Blocked"},
 		tr{Day(2, 18, 0), "todo", "in_progress", ""}, tr{Day(2, 19, 0), "in_progress", "done", ""},
 		tr{Day(2, 20, 0), "done", "in_progress", ""}, tr{Day(2, 23, 0), "in_progress", "done", ""})
@@ -135,7 +137,7 @@ func Seed(t testing.TB) *warehouse.Warehouse {
 	// A6: to do, due 28 Feb: overdue; no estimate.
 	fx.item("A6", A, "todo", map[string]any{"created_at": Day(2, 1, 0), "due_date": Day(2, 28, 0)})
 	// A7: in progress since 1 Mar, updated 3 Mar, due 10 Mar: neither stale nor overdue; age 3.5 d.
-	fx.item("A7", A, "in_progress", map[string]any{"estimate": f(1), "created_at": Day(2, 25, 0), "updated_at": Day(3, 3, 0), "due_date": Day(3, 10, 0)},
+	fx.item("A7", A, "in_progress", map[string]any{"estimate": f(1), "created_at": Day(2, 25, 0), "updated_at": Day(3, 3, 0), "started_at": Day(3, 1, 0), "due_date": Day(3, 10, 0)},
 		tr{Day(3, 1, 0), "todo", "in_progress", ""})
 	// A8: moved from B to A (version 2 wins); done 25 Feb 12:00 after starting 24 Feb 12:00: cycle 1 d, lead 5.5 d.
 	fx.item("A8", B, "in_progress", map[string]any{"created_at": Day(2, 20, 0)})
@@ -174,6 +176,10 @@ func Seed(t testing.TB) *warehouse.Warehouse {
 	ox.item("A10", A, "in_progress", map[string]any{"created_at": Day(1, 1, 0), "updated_at": Day(1, 2, 0), "due_date": Day(1, 3, 0)})
 	ox.write()
 	if err := other.SaveRun(ctx, warehouse.SyncRun{RunID: "o1", Source: "jira", StartedAt: *Day(3, 4, 11), FinishedAt: Day(3, 4, 12), Status: "succeeded"}); err != nil {
+		t.Fatal(err)
+	}
+	// the readers read the snapshots, which the engine rebuilds after every sync run
+	if err := w.RefreshSnapshots(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := metrics.Install(ctx, w); err != nil {
