@@ -128,6 +128,10 @@ func (b *timedBackend) Query(ctx context.Context, q, format string) ([]byte, err
 			s = s[:110]
 		}
 		b.log = append(b.log, fmt.Sprintf("%8.1fms %6dB %s", float64(time.Since(t0).Microseconds())/1000, len(out), s))
+		if f, err := os.OpenFile("/tmp/devq/queries.sql", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+			fmt.Fprintf(f, "%s;;\n", q)
+			f.Close()
+		}
 	}
 	return out, err
 }

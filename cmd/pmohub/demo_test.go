@@ -78,7 +78,7 @@ func TestDemoDashboardInChromium(t *testing.T) {
 		t.Skip("skipping the browser test: chromium is not installed (make chromium)")
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(binary, "demo", "--dir", dir, "--listen", "127.0.0.1:0", "--every", "300ms", "--schedule", "2s")
+	cmd := exec.Command(binary, "demo", "--dir", dir, "--listen", "127.0.0.1:0", "--every", "300ms", "--schedule", "5s")
 	cmd.Dir = dir
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr

@@ -83,7 +83,7 @@ func (r *Reader) Items(ctx context.Context, q ItemQuery) (ItemPage, error) {
 		Item
 		Total uint64 `json:"total"`
 	}
-	if err := r.wh.QueryInto(ctx, sql, &rows); err != nil {
+	if err := r.query(ctx, sql, &rows); err != nil {
 		return ItemPage{}, fmt.Errorf("items: %w", err)
 	}
 	page := ItemPage{Items: make([]Item, 0, len(rows)), Limit: q.Limit, Offset: q.Offset}
@@ -96,7 +96,7 @@ func (r *Reader) Items(ctx context.Context, q ItemQuery) (ItemPage, error) {
 		var n []struct {
 			N uint64 `json:"n"`
 		}
-		if err := r.wh.QueryInto(ctx, fmt.Sprintf("SELECT count() AS n FROM (%s) WHERE %s", inner, where), &n); err != nil {
+		if err := r.query(ctx, fmt.Sprintf("SELECT count() AS n FROM (%s) WHERE %s", inner, where), &n); err != nil {
 			return ItemPage{}, fmt.Errorf("items: %w", err)
 		}
 		if len(n) == 1 {
@@ -113,7 +113,7 @@ func (r *Reader) flowItems(ctx context.Context, f filter, cond, order string) ([
 		sql += " ORDER BY " + order
 	}
 	var out []Item
-	if err := r.wh.QueryInto(ctx, sql, &out); err != nil {
+	if err := r.query(ctx, sql, &out); err != nil {
 		return nil, err
 	}
 	if out == nil {

@@ -163,7 +163,7 @@ func (r *Reader) Throughput(ctx context.Context, q Query) (Series, error) {
 	var rows []Bucket
 	sql := "SELECT toString(bucket) AS start, items, estimate FROM (" +
 		r.b.throughputBuckets(r.filter(q.Project, q.Scope), q.Interval, timeLit(q.From), timeLit(q.To)) + ")"
-	if err := r.wh.QueryInto(ctx, sql, &rows); err != nil {
+	if err := r.query(ctx, sql, &rows); err != nil {
 		return Series{}, fmt.Errorf("throughput: %w", err)
 	}
 	got := map[string]Bucket{}
@@ -324,7 +324,7 @@ func (r *Reader) FlowEfficiency(ctx context.Context, q Query) (Efficiency, error
 	}
 	sql := "SELECT count() AS items, sum(active_seconds) / 86400 AS active, sum(waiting_seconds) / 86400 AS waiting FROM (" +
 		r.b.flowEfficiency(r.filter(q.Project, q.Scope), timeLit(q.From), timeLit(q.To)) + ")"
-	if err := r.wh.QueryInto(ctx, sql, &rows); err != nil {
+	if err := r.query(ctx, sql, &rows); err != nil {
 		return Efficiency{}, fmt.Errorf("flow efficiency: %w", err)
 	}
 	e := Efficiency{}
@@ -368,7 +368,7 @@ func (r *Reader) Burnup(ctx context.Context, q Query) ([]BurnupPoint, error) {
 	points := "[" + joinComma(ends) + "]"
 	var out []BurnupPoint
 	sql := "SELECT toString(toDate(at)) AS at, scope, done, scope_estimate, done_estimate FROM (" + r.b.burnup(r.filter(q.Project, q.Scope), points) + ")"
-	if err := r.wh.QueryInto(ctx, sql, &out); err != nil {
+	if err := r.query(ctx, sql, &out); err != nil {
 		return nil, fmt.Errorf("burn-up: %w", err)
 	}
 	if out == nil {

@@ -45,12 +45,12 @@ SELECT source, splitByChar(':', scope)[1] AS member_kind, substring(scope, lengt
 FROM %[4]s WHERE %[5]s AND scope != '' GROUP BY source, scope`,
 		r.b.q("project_members"), f.tenantOnly(), litOf(id), r.b.workItems, f.items())
 	var rows []Member
-	if err := r.wh.QueryInto(ctx, "SELECT any(source) AS source, member_kind, member_ref, max(items) AS items FROM ("+q+") GROUP BY member_kind, member_ref ORDER BY member_kind, member_ref", &rows); err != nil {
+	if err := r.query(ctx, "SELECT any(source) AS source, member_kind, member_ref, max(items) AS items FROM ("+q+") GROUP BY member_kind, member_ref ORDER BY member_kind, member_ref", &rows); err != nil {
 		return d, fmt.Errorf("project members: %w", err)
 	}
 	d.Members = nonNil(rows)
 	var miles []milestoneRow
-	if err := r.wh.QueryInto(ctx, r.b.milestones(f, fixedClock(r.now()))+" ORDER BY isNull(due_date), due_date, key", &miles); err != nil {
+	if err := r.query(ctx, r.b.milestones(f, fixedClock(r.now()))+" ORDER BY isNull(due_date), due_date, key", &miles); err != nil {
 		return d, fmt.Errorf("project milestones: %w", err)
 	}
 	d.Milestones = []Milestone{}

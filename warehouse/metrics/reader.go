@@ -195,128 +195,6 @@ func monday(t time.Time) time.Time {
 
 func dateLit(t time.Time) string { return "toDate('" + t.Format(time.DateOnly) + "')" }
 
-// Portfolio computes every project's rollups. project narrows it to one project ("" all).
-func (r *Reader) Portfolio(ctx context.Context) (Portfolio, error) {
-	return r.portfolio(ctx, "")
-}
-
-func (r *Reader) portfolio(ctx context.Context, project string) (Portfolio, error) {
-	now := r.now()
-	c := fixedClock(now)
-	f := r.filter(project, "")
-	start := r.sampleStart(now)
-	out := Portfolio{GeneratedAt: now, Options: PortfolioOptions{StaleDays: r.opt.StaleDays, SampleWeeks: r.opt.SampleWeeks, Health: r.opt.Health.withDefaults()}}
-
-	var rolls []rollupRow
-	q := "SELECT *, weekly.1 AS weeks, weekly.2 AS week_items FROM (" + r.b.rollup(f, c, r.opt.StaleDays, dateLit(start)) + ")"
-	if err := r.wh.QueryInto(ctx, q, &rolls); err != nil {
-		return out, fmt.Errorf("portfolio rollups: %w", err)
-	}
-	var projs []projectRow
-	if err := r.wh.QueryInto(ctx, r.b.projectsList(f), &projs); err != nil {
-		return out, fmt.Errorf("portfolio projects: %w", err)
-	}
-	var miles []milestoneRow
-	if err := r.wh.QueryInto(ctx, r.b.milestones(f, c)+" AND overdue = 1 ORDER BY due_date, key", &miles); err != nil {
-		return out, fmt.Errorf("portfolio milestones: %w", err)
-	}
-	srcs, err := r.Sources(ctx)
-	if err != nil {
-		return out, err
-	}
-	out.Sources = srcs
-
-	byID := map[string]*ProjectSummary{}
-	get := func(id string) *ProjectSummary {
-		p := byID[id]
-		if p == nil {
-			p = &ProjectSummary{ID: id, Name: id, OverdueMilestones: []Milestone{}, DefinedBy: []string{}, Sources: []string{}}
-			byID[id] = p
-		}
-		return p
-	}
-	for _, pr := range projs {
-		p := get(pr.ProjectID)
-		p.Name, p.Key, p.URL, p.Programme, p.Owner = orDefault(pr.Name, pr.ProjectID), pr.Key, pr.URL, pr.Programme, pr.Owner
-		p.ReportedStatus, p.Health.Reported = pr.Status, pr.Health
-		p.StartDate, p.TargetDate, p.ReportedPercent, p.DefinedBy = pr.StartDate, pr.TargetDate, pr.PercentComplete, pr.DefinedBy
-	}
-	for _, m := range miles {
-		if project == "" || m.ProjectID == project {
-			p := get(m.ProjectID)
-			m.Milestone.Overdue = true
-			p.OverdueMilestones = append(p.OverdueMilestones, m.Milestone)
-		}
-	}
-	for _, ro := range rolls {
-		p := get(ro.ProjectID)
-		p.Items, p.Todo, p.WIP, p.Done, p.Cancelled = ro.Items, ro.Todo, ro.WIP, ro.Done, ro.Cancelled
-		p.Reopened, p.Overdue, p.Stale, p.Unestimated = ro.Reopened, ro.Overdue, ro.Stale, ro.Unestimated
-		p.EstimateTotal, p.EstimateDone, p.Sources = ro.EstimateTotal, ro.EstimateDone, ro.Sources
-		p.Throughput = zeroFillWeeks(ro.Weeks, ro.WeekItems, start, r.opt.SampleWeeks)
-	}
-	lastOK := map[string]SourceStatus{}
-	for _, s := range srcs {
-		lastOK[s.Source] = s
-	}
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	for _, p := range byID {
-		if p.Throughput == nil {
-			p.Throughput = zeroFillWeeks(nil, nil, start, r.opt.SampleWeeks)
-		}
-		if scope := p.Items - p.Cancelled; scope > 0 {
-			v := round1(100 * float64(p.Done) / float64(scope))
-			p.PercentByCount = &v
-		}
-		if p.EstimateTotal > 0 {
-			v := round1(100 * p.EstimateDone / p.EstimateTotal)
-			p.PercentByEstimate = &v
-		}
-		samples := make([]uint64, len(p.Throughput))
-		for i, w := range p.Throughput {
-			samples[i] = w.Items
-		}
-		p.Forecast = MonteCarlo(int(p.Todo+p.WIP), samples, today, r.opt.Trials, r.opt.Seed)
-		var target *time.Time
-		if p.TargetDate != nil {
-			if t, err := time.Parse(time.DateOnly, *p.TargetDate); err == nil {
-				target = &t
-			}
-		}
-		var late []string
-		for _, m := range p.OverdueMilestones {
-			late = append(late, orDefault(m.Key, m.Title))
-		}
-		reported := p.Health.Reported
-		p.Health = r.opt.Health.assess(healthInput{today: today, target: target, forecast: &p.Forecast,
-			overdueMilestones: late, wip: int(p.WIP), stale: int(p.Stale)})
-		p.Health.Reported = reported
-		for _, s := range append(slices.Clone(p.Sources), p.DefinedBy...) {
-			st, ok := lastOK[s]
-			if !ok || st.LastSuccess == nil {
-				continue
-			}
-			if p.LastSuccess == nil || st.LastSuccess.Before(*p.LastSuccess) {
-				p.LastSuccess, p.LagSeconds = st.LastSuccess, st.LagSeconds
-			}
-		}
-		if project == "" || p.ID == project {
-			out.Projects = append(out.Projects, *p)
-		}
-	}
-	sort.Slice(out.Projects, func(i, j int) bool {
-		a, b := out.Projects[i], out.Projects[j]
-		if a.Programme != b.Programme {
-			return a.Programme < b.Programme
-		}
-		return a.Name < b.Name
-	})
-	if out.Projects == nil {
-		out.Projects = []ProjectSummary{}
-	}
-	return out, nil
-}
-
 // zeroFillWeeks turns sparse (week, count) pairs into n consecutive weeks from start.
 func zeroFillWeeks(weeks []string, counts []uint64, start time.Time, n int) []WeekCount {
 	got := map[string]uint64{}
@@ -337,7 +215,7 @@ func zeroFillWeeks(weeks []string, counts []uint64, start time.Time, n int) []We
 func (r *Reader) Sources(ctx context.Context) ([]SourceStatus, error) {
 	var out []SourceStatus
 	q := r.b.freshness(r.filter("", ""), fixedClock(r.now())) + " ORDER BY source"
-	if err := r.wh.QueryInto(ctx, q, &out); err != nil {
+	if err := r.query(ctx, q, &out); err != nil {
 		return nil, fmt.Errorf("source freshness: %w", err)
 	}
 	if out == nil {
@@ -354,3 +232,13 @@ func orDefault(s, d string) string {
 }
 
 func round1(v float64) float64 { return float64(int64(v*10+0.5)) / 10 }
+
+// readSettings go with every reader query: the output format QueryInto decodes, and
+// aggregation in the order of the snapshot's sorting key (tenant, project_id), which
+// streams the per-project groups instead of building and merging a hash table per thread.
+const readSettings = " SETTINGS output_format_json_quote_64bit_integers = 0, date_time_output_format = 'iso', optimize_aggregation_in_order = 1"
+
+// query runs a SELECT with readSettings and decodes its rows into out.
+func (r *Reader) query(ctx context.Context, sql string, out any) error {
+	return r.wh.QueryInto(ctx, sql+readSettings, out)
+}
