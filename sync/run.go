@@ -70,7 +70,7 @@ func (r *run) execute(ctx context.Context, opts Options) error {
 	}
 	env := &connectors.Env{
 		HTTP:   &http.Client{Transport: &connectors.Transport{Base: r.e.Transport, Stats: r.stats}},
-		Logger: r.log,
+		Logger: r.e.logger(), // connectors name their source in their own log lines
 		Stats:  r.stats,
 		Stored: storedReader{wh: r.e.WH, source: r.src.Name(), barrier: r.barrier},
 		Now:    r.e.now,

@@ -86,7 +86,7 @@ func (r *Reader) Metric(ctx context.Context, name string, q Query) (any, error) 
 		items, err := r.flowItems(ctx, r.filter(q.Project, q.Scope), cond, "isNull(due_date), due_date, key")
 		return ItemList{Count: len(items), Items: items}, err
 	case "completion", "forecast", "health":
-		p, err := r.portfolio(ctx, q.Project)
+		p, _, err := r.portfolio(ctx, q.Project)
 		if err != nil {
 			return nil, err
 		}

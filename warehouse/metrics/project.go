@@ -29,7 +29,7 @@ type ProjectDetail struct {
 
 // Project reads one project's summary, members, milestones, overdue and stale items.
 func (r *Reader) Project(ctx context.Context, id string) (ProjectDetail, error) {
-	p, err := r.portfolio(ctx, id)
+	p, miles, err := r.portfolio(ctx, id)
 	if err != nil {
 		return ProjectDetail{}, err
 	}
@@ -49,15 +49,7 @@ FROM %[4]s WHERE %[5]s AND scope != '' GROUP BY source, scope`,
 		return d, fmt.Errorf("project members: %w", err)
 	}
 	d.Members = nonNil(rows)
-	var miles []milestoneRow
-	if err := r.query(ctx, r.b.milestones(f, fixedClock(r.now()))+" ORDER BY isNull(due_date), due_date, key", &miles); err != nil {
-		return d, fmt.Errorf("project milestones: %w", err)
-	}
-	d.Milestones = []Milestone{}
-	for _, m := range miles {
-		m.Milestone.Overdue = m.OverdueN == 1
-		d.Milestones = append(d.Milestones, m.Milestone)
-	}
+	d.Milestones = miles
 	items, err := r.flowItems(ctx, f, "overdue = 1 OR stale = 1", "isNull(due_date), due_date, key")
 	if err != nil {
 		return d, fmt.Errorf("project items: %w", err)

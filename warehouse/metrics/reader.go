@@ -3,8 +3,6 @@ package metrics
 import (
 	"context"
 	"fmt"
-	"slices"
-	"sort"
 	"time"
 
 	"github.com/pmohub/pmohub/warehouse"
