@@ -40,6 +40,34 @@ func (e *Engine) Remap(ctx context.Context, src *Source) (RemapResult, error) {
 	return res, err
 }
 
+// RemapWith re-derives a source's rows with a new mapping (see Remap) and, once the views
+// show them, makes it the source's mapping, all under the source's lock so no sync in
+// between runs with a mapping that disagrees with the active generation.
+func (e *Engine) RemapWith(ctx context.Context, src *Source, m *mappings.Mapping, text []byte) (RemapResult, error) {
+	mu := e.lock(src.Name())
+	if !mu.TryLock() {
+		return RemapResult{}, fmt.Errorf("source %s: %w", src.Name(), ErrBusy)
+	}
+	defer mu.Unlock()
+	next := *src
+	next.Mapping, next.MappingText = m, text
+	mp, err := e.Mapper(&next)
+	if err != nil {
+		return RemapResult{}, fmt.Errorf("mapping of %s: %w", src.Name(), err)
+	}
+	active, _, err := e.WH.ActiveGeneration(ctx, src.Name())
+	if err != nil {
+		return RemapResult{}, err
+	}
+	res, err := e.remap(ctx, &next, mp, active.Generation+1)
+	if err != nil {
+		return res, err
+	}
+	src.Mapping, src.MappingText = m, text
+	e.refreshSnapshots(ctx)
+	return res, nil
+}
+
 func (e *Engine) remap(ctx context.Context, src *Source, mp *mappings.Mapper, gen uint32) (RemapResult, error) {
 	res := RemapResult{Generation: gen}
 	if err := loadLookups(ctx, e.WH, src.Name(), mp); err != nil {

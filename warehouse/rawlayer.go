@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -60,26 +61,41 @@ type StoredRaw struct {
 }
 
 // RawRecords calls fn for the live records of a stream (all, or only ids), in pages so
-// memory stays flat.
+// memory stays flat. Pages come as RowBinary: payloads are JSON text, and reading them
+// back through a text format would escape and unescape every byte.
 func (w *Warehouse) RawRecords(ctx context.Context, source, stream string, ids []string, fn func(StoredRaw) error) error {
-	const page = 5000
+	const page = 20000
 	base := fmt.Sprintf("SELECT native_id, version, payload FROM %s FINAL WHERE %s AND stream = %s AND is_deleted = 0",
 		w.layout.Q(RawRecords.Storage()), w.scope(source), quoteSQL(stream))
 	// emit passes one page to fn and returns its size and last id.
 	emit := func(q string) (int, string, error) {
-		var rows []StoredRaw
-		if err := w.QueryInto(ctx, q, &rows); err != nil {
+		if w.b.Kind() != "embedded" {
+			return w.rawRecordsJSON(ctx, q, source, stream, fn)
+		}
+		data, err := w.b.Query(ctx, q, "RowBinary")
+		if err != nil {
 			return 0, "", fmt.Errorf("reading stored records of %s/%s: %w", source, stream, err)
 		}
-		last := ""
-		for _, r := range rows {
-			r.Payload = json.RawMessage(r.Text)
-			if err := fn(r); err != nil {
-				return 0, "", err
+		n, last := 0, ""
+		for len(data) > 0 {
+			var r StoredRaw
+			var ok bool
+			if r.NativeID, data, ok = readRBString(data); !ok || len(data) < 8 {
+				return n, last, fmt.Errorf("reading stored records of %s/%s: truncated RowBinary", source, stream)
 			}
+			r.Version, data = binary.LittleEndian.Uint64(data), data[8:]
+			var payload string
+			if payload, data, ok = readRBString(data); !ok {
+				return n, last, fmt.Errorf("reading stored records of %s/%s: truncated RowBinary", source, stream)
+			}
+			r.Text, r.Payload = payload, json.RawMessage(payload)
+			if err := fn(r); err != nil {
+				return n, last, err
+			}
+			n++
 			last = r.NativeID
 		}
-		return len(rows), last, nil
+		return n, last, nil
 	}
 	if ids != nil {
 		for start := 0; start < len(ids); start += page {
@@ -106,4 +122,31 @@ func (w *Warehouse) RawRecords(ctx context.Context, source, stream string, ids [
 		}
 		after = last
 	}
+}
+
+// readRBString reads one RowBinary String.
+func readRBString(b []byte) (string, []byte, bool) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || uint64(len(b)-k) < n {
+		return "", b, false
+	}
+	return string(b[k : k+int(n)]), b[k+int(n):], true
+}
+
+// rawRecordsJSON is emit for backends that render results themselves (the server backend
+// does not produce RowBinary).
+func (w *Warehouse) rawRecordsJSON(ctx context.Context, q, source, stream string, fn func(StoredRaw) error) (int, string, error) {
+	var rows []StoredRaw
+	if err := w.QueryInto(ctx, q, &rows); err != nil {
+		return 0, "", fmt.Errorf("reading stored records of %s/%s: %w", source, stream, err)
+	}
+	last := ""
+	for _, r := range rows {
+		r.Payload = json.RawMessage(r.Text)
+		if err := fn(r); err != nil {
+			return 0, "", err
+		}
+		last = r.NativeID
+	}
+	return len(rows), last, nil
 }

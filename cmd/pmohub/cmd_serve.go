@@ -51,6 +51,9 @@ func (a *app) runServer(ctx context.Context, cfg *config.Config, wh *warehouse.W
 	if err := metrics.Install(ctx, wh); err != nil {
 		return err
 	}
+	if err := a.useAppliedMappings(ctx, wh, sources); err != nil {
+		return err
+	}
 	reader := metrics.NewReader(wh, metrics.Options{StaleDays: cfg.Serve.StaleDays})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -30,6 +30,9 @@ func (a *app) sync(ctx context.Context, args []string) error {
 		return err
 	}
 	defer wh.Close()
+	if err := a.useAppliedMappings(ctx, wh, sources); err != nil {
+		return err
+	}
 	eng := &pmosync.Engine{WH: wh, Logger: a.logger}
 	bars := newProgress(a.stderr)
 	eng.Progress = bars.update

@@ -127,7 +127,8 @@ func TestDemoDashboardInChromium(t *testing.T) {
 		}
 	}()
 	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitVisible(`#projects tbody tr`)); err != nil {
-		t.Fatalf("dashboard: %v", err)
+		state, _ := chromedp.Run(context.WithoutCancel(ctx), chromedp.Evaluate[string](`document.readyState + ' ' + document.title + ' ' + (document.querySelector('main')||{}).innerText`))
+		t.Fatalf("dashboard: %v (page: %.300s; console: %v)", err, state, problems)
 	}
 	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#projects tbody tr')].map(r => r.dataset.project)`))
 	if err != nil {

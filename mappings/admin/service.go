@@ -233,9 +233,8 @@ func (s *Service) Apply(ctx context.Context, name string, text []byte, by, note 
 			return res, err
 		}
 	}
-	next := *src.Sync
-	next.Mapping, next.MappingText = m, Combined(src.Builtin, text)
-	rr, err := s.engine.Remap(ctx, &next)
+	combined := Combined(src.Builtin, text)
+	rr, err := s.engine.RemapWith(ctx, src.Sync, m, combined)
 	if err != nil {
 		return res, fmt.Errorf("re-mapping %s: %w", name, err)
 	}
@@ -246,10 +245,9 @@ func (s *Service) Apply(ctx context.Context, name string, text []byte, by, note 
 	}
 	// Recorded after the re-mapping: if recording failed, the next sync would see the
 	// recorded mapping's hash differ and re-map back, so history and rows cannot disagree.
-	if err := s.record(ctx, name, res.Version, text, next.MappingHash(), rr.Generation, by, note); err != nil {
+	if err := s.record(ctx, name, res.Version, text, src.Sync.MappingHash(), rr.Generation, by, note); err != nil {
 		return res, err
 	}
-	src.Sync.Mapping, src.Sync.MappingText = next.Mapping, next.MappingText
 	s.log.Info("mapping applied", "source", name, "version", res.Version, "generation", res.Generation,
 		"records", res.Records, "rows", res.Rows, "problems", res.Problems, "by", by)
 	return res, nil

@@ -91,6 +91,11 @@ func (r *Reader) Items(ctx context.Context, q ItemQuery) (ItemPage, error) {
 		page.Items = append(page.Items, row.Item)
 		page.Total = row.Total
 	}
+	reopened, err := r.reopened(ctx)
+	if err != nil {
+		return ItemPage{}, fmt.Errorf("items: %w", err)
+	}
+	markReopened(page.Items, reopened)
 	if len(rows) == 0 && q.Offset > 0 {
 		// past the end: still report how many there are
 		var n []struct {
@@ -116,10 +121,12 @@ func (r *Reader) flowItems(ctx context.Context, f filter, cond, order string) ([
 	if err := r.query(ctx, sql, &out); err != nil {
 		return nil, err
 	}
-	if out == nil {
-		out = []Item{}
+	reopened, err := r.reopened(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	markReopened(out, reopened)
+	return nonNil(out), nil
 }
 
 func b2i(b bool) int {

@@ -226,31 +226,34 @@ func (r *Reader) Durations(ctx context.Context, q Query, kind string) (Durations
 	if err != nil {
 		return Durations{}, err
 	}
-	col := "cycle_days"
-	if kind == "lead" {
-		col = "lead_days"
-	}
-	cond := fmt.Sprintf("isNotNull(finished_at) AND finished_at >= %s AND finished_at < %s AND isNotNull(%s)", timeLit(q.From), timeLit(q.To), col)
-	items, err := r.flowItems(ctx, r.filter(q.Project, q.Scope), cond, "finished_at, key")
-	if err != nil {
+	// only the scatter's columns: a busy project finishes thousands of items a quarter
+	var pts []Point
+	sql := fmt.Sprintf("SELECT item_id, key, url, finished_at, %s AS days FROM (%s) WHERE %s ORDER BY finished_at, key",
+		durationCol(kind), r.b.flow(r.filter(q.Project, q.Scope)), finishedIn(q, kind))
+	if err := r.query(ctx, sql, &pts); err != nil {
 		return Durations{}, fmt.Errorf("%s time: %w", kind, err)
 	}
-	d := Durations{Kind: kind, Points: make([]Point, 0, len(items))}
-	days := make([]float64, 0, len(items))
-	for _, it := range items {
-		v := it.CycleDays
-		if kind == "lead" {
-			v = it.LeadDays
-		}
-		if v == nil || it.FinishedAt == nil {
-			continue
-		}
-		days = append(days, *v)
-		d.Points = append(d.Points, Point{ItemID: it.ID, Key: it.Key, URL: it.URL, FinishedAt: *it.FinishedAt, Days: round2(*v)})
+	d := Durations{Kind: kind, Count: len(pts), Points: nonNil(pts)}
+	days := make([]float64, len(pts))
+	for i := range pts {
+		days[i] = pts[i].Days
+		pts[i].Days = round2(pts[i].Days)
 	}
-	d.Count = len(days)
 	d.P50, d.P85, d.P95 = quantile(days, 0.50), quantile(days, 0.85), quantile(days, 0.95)
 	return d, nil
+}
+
+func durationCol(kind string) string {
+	if kind == "lead" {
+		return "lead_days"
+	}
+	return "cycle_days"
+}
+
+// finishedIn selects the flow rows finished in the query's period with a duration of kind.
+func finishedIn(q Query, kind string) string {
+	return fmt.Sprintf("isNotNull(finished_at) AND finished_at >= %s AND finished_at < %s AND isNotNull(%s)",
+		timeLit(q.From), timeLit(q.To), durationCol(kind))
 }
 
 // quantile is the linear-interpolation quantile (quantileExactInclusive); nil when empty.
@@ -286,17 +289,25 @@ func (r *Reader) Aging(ctx context.Context, q Query) (Aging, error) {
 	if err != nil {
 		return Aging{}, err
 	}
-	cyc, err := r.Durations(ctx, q, "cycle")
-	if err != nil {
-		return Aging{}, err
+	// the p85 needs the cycle times only, not the scatter's points
+	var cyc []struct {
+		Days []float64 `json:"days"`
+	}
+	sql := fmt.Sprintf("SELECT groupArray(cycle_days) AS days FROM (%s) WHERE %s", r.b.flow(r.filter(q.Project, q.Scope)), finishedIn(q, "cycle"))
+	if err := r.query(ctx, sql, &cyc); err != nil {
+		return Aging{}, fmt.Errorf("aging: %w", err)
+	}
+	var p85 *float64
+	if len(cyc) == 1 {
+		p85 = quantile(cyc[0].Days, 0.85)
 	}
 	items, err := r.flowItems(ctx, r.filter(q.Project, q.Scope), "status_category = 'in_progress'", "isNull(age_days), age_days DESC, key")
 	if err != nil {
 		return Aging{}, fmt.Errorf("aging: %w", err)
 	}
-	a := Aging{Count: len(items), P85CycleDays: cyc.P85, Items: items}
+	a := Aging{Count: len(items), P85CycleDays: p85, Items: items}
 	for _, it := range items {
-		if it.AgeDays != nil && cyc.P85 != nil && *it.AgeDays > *cyc.P85 {
+		if it.AgeDays != nil && p85 != nil && *it.AgeDays > *p85 {
 			a.OverP85++
 		}
 	}

@@ -272,13 +272,21 @@ func checkAnalystViewsAgree(t *testing.T, w *warehouse.Warehouse) {
 		t.Errorf("metric_cycle_time quantiles %+v", ct)
 	}
 	var st []struct {
-		Items   uint64   `json:"items"`
-		Percent *float64 `json:"percent_by_count"`
-		Stale   uint64   `json:"stale"`
+		Items    uint64   `json:"items"`
+		Percent  *float64 `json:"percent_by_count"`
+		Reopened uint64   `json:"reopened"`
 	}
-	q("SELECT items, percent_by_count, stale FROM "+db+".metric_project_status WHERE tenant = 'acme' AND project_id = 'jira:A'", &st)
-	if len(st) != 1 || st[0].Items != 8 || *st[0].Percent != 57.1 {
+	q("SELECT items, percent_by_count, reopened FROM "+db+".metric_project_status WHERE tenant = 'acme' AND project_id = 'jira:A'", &st)
+	if len(st) != 1 || st[0].Items != 8 || *st[0].Percent != 57.1 || st[0].Reopened != 2 {
 		t.Errorf("metric_project_status %+v", st)
+	}
+	var fl []struct {
+		Key      string `json:"key"`
+		Reopened uint8  `json:"reopened"`
+	}
+	q("SELECT key, reopened FROM "+db+".metric_item_flow WHERE tenant = 'acme' AND reopened = 1 ORDER BY key", &fl)
+	if len(fl) != 2 || fl[0].Key != "A3" || fl[1].Key != "A4" {
+		t.Errorf("metric_item_flow reopened %+v", fl)
 	}
 	var n []struct {
 		N uint64 `json:"n"`
@@ -308,6 +316,47 @@ func TestMonteCarlo(t *testing.T) {
 	b := metrics.MonteCarlo(40, []uint64{0, 1, 3, 8}, today, 2000, 7)
 	if !reflect.DeepEqual(a, b) || a.P50Weeks > a.P85Weeks {
 		t.Errorf("seeded runs differ or are unordered: %+v %+v", a, b)
+	}
+}
+
+// The reader keeps reopened items per pair of snapshots: a transition written by a sync
+// shows only once the snapshots are refreshed, and then it does.
+func TestReopenedFollowsTheSnapshots(t *testing.T) {
+	w := metricstest.Seed(t)
+	r := metricstest.Reader(w)
+	reopened := func() map[string]uint64 {
+		t.Helper()
+		p, err := r.Portfolio(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]uint64{}
+		for _, pr := range p.Projects {
+			out[pr.ID] = pr.Reopened
+		}
+		return out
+	}
+	if got := reopened(); got["jira:A"] != 2 || got["jira:B"] != 0 {
+		t.Fatalf("reopened before %v", got)
+	}
+	a, err := r.Aging(t.Context(), metrics.Query{Project: "jira:A"})
+	if err != nil || len(a.Items) != 2 || a.Items[0].Key != "A3" || a.Items[0].Reopened != 1 || a.Items[1].Reopened != 0 {
+		t.Fatalf("aging flags %+v %v", a.Items, err)
+	}
+
+	metricstest.Reopen(t, w, "B1", *metricstest.Day(2, 12, 0))
+	if got := reopened(); got["jira:B"] != 0 {
+		t.Errorf("reopened moved before the snapshots did: %v", got)
+	}
+	if err := w.RefreshSnapshots(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := reopened(); got["jira:A"] != 2 || got["jira:B"] != 1 {
+		t.Errorf("reopened after the refresh %v, want A 2 and B 1", got)
+	}
+	page, err := r.Items(t.Context(), metrics.ItemQuery{Project: "jira:B", StatusCategory: "done"})
+	if err != nil || len(page.Items) != 1 || page.Items[0].Key != "B1" || page.Items[0].Reopened != 1 {
+		t.Errorf("B1 not flagged: %+v %v", page.Items, err)
 	}
 }
 

@@ -49,6 +49,19 @@ func (r *Reader) portfolio(ctx context.Context, project string) (Portfolio, []Mi
 		return out, nil, err
 	}
 	out.Sources = srcs
+	reopened, err := r.reopened(ctx)
+	if err != nil {
+		return out, nil, err
+	}
+	if reopened != nil {
+		perProject := map[string]uint64{}
+		for _, pid := range reopened {
+			perProject[pid]++
+		}
+		for i := range rolls {
+			rolls[i].Reopened = perProject[rolls[i].ProjectID]
+		}
+	}
 
 	byID := map[string]*ProjectSummary{}
 	get := func(id string) *ProjectSummary {

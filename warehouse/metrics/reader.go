@@ -26,9 +26,10 @@ type Options struct {
 
 // Reader computes the metrics of one warehouse tenant.
 type Reader struct {
-	wh  *warehouse.Warehouse
-	b   sqlb
-	opt Options
+	wh     *warehouse.Warehouse
+	b      sqlb
+	opt    Options
+	reopen reopenedCache
 }
 
 // NewReader returns the metrics of wh's tenant.

@@ -53,11 +53,16 @@ func (f filter) tenantOnly() string {
 type sqlb struct {
 	l                      warehouse.Layout
 	workItems, transitions string
+	// reopenedInGo: the reader flags reopened items from its per-snapshot cache
+	// (reopened.go), so the SQL leaves the flag 0 and skips the transitions.
+	reopenedInGo bool
 }
 
-// readerSQL reads the snapshots; viewSQL the canonical views.
+// readerSQL reads the snapshots (the views themselves on a cluster, which keeps none);
+// viewSQL the canonical views.
 func readerSQL(l warehouse.Layout) sqlb {
-	return sqlb{l: l, workItems: l.Snapshot(warehouse.WorkItems), transitions: l.Snapshot(warehouse.Transitions)}
+	return sqlb{l: l, workItems: l.Snapshot(warehouse.WorkItems), transitions: l.Snapshot(warehouse.Transitions),
+		reopenedInGo: l.Cluster == ""}
 }
 
 func viewSQL(l warehouse.Layout) sqlb {
@@ -107,6 +112,10 @@ const finishedAt = "if(status_category = 'done', resolved_at, NULL)"
 //	lead_days    finished_at - created_at in days
 //	reopened     1 when the item ever left done again (the one flag that needs transitions)
 func (b sqlb) flow(f filter) string {
+	reopened := b.reopenedCond(f)
+	if b.reopenedInGo {
+		reopened = "0"
+	}
 	return fmt.Sprintf(`SELECT tenant, source, item_id, key, title, url, project_id, scope, source_kind,
   type_category, status, status_category, estimate, assignee_id, created_at, updated_at,
   resolved_at, due_date, started_at,
@@ -114,7 +123,7 @@ func (b sqlb) flow(f filter) string {
   dateDiff('second', started_at, finished_at) / 86400 AS cycle_days,
   dateDiff('second', created_at, finished_at) / 86400 AS lead_days,
   toUInt8(%[3]s) AS reopened
-FROM %[1]s WHERE %[2]s AND %[4]s`, b.workItems, f.items(), b.reopenedCond(f), workFilter, finishedAt)
+FROM %[1]s WHERE %[2]s AND %[4]s`, b.workItems, f.items(), reopened, workFilter, finishedAt)
 }
 
 func litOf(s string) string { return warehouse.Lit(s) }

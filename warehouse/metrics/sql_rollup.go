@@ -35,13 +35,12 @@ func overdueCond(c clock) string {
 }
 
 // rollup is one row per project with the counts every view of a project starts from:
-// one pass over the items with -If combinators, plus the few reopened items counted by
-// a second, pruned read. weeksFrom (a Monday) bounds the weekly throughput map.
+// one pass over the items with -If combinators (in the order of the snapshot's key),
+// plus the reopened items, counted by a second read that the set of reopened items
+// prunes (or by the reader, from its cache). weeksFrom (a Monday) bounds the weekly
+// throughput map.
 func (b sqlb) rollup(f filter, c clock, staleDays int, weeksFrom string) string {
-	return fmt.Sprintf(`SELECT r.tenant AS tenant, r.project_id AS project_id, items, todo, wip, done, cancelled,
-  estimate_total, estimate_done, unestimated, overdue, stale, ifNull(o.reopened, 0) AS reopened, weekly, sources
-FROM (
-  SELECT tenant, project_id,
+	counts := fmt.Sprintf(`SELECT tenant, project_id,
     count() AS items,
     countIf(status_category = 'todo') AS todo,
     countIf(status_category = 'in_progress') AS wip,
@@ -55,14 +54,18 @@ FROM (
     sumMapIf([toMonday(resolved_at)], [toUInt64(1)], status_category = 'done' AND resolved_at >= %[6]s) AS weekly,
     arraySort(groupUniqArray(source)) AS sources
   FROM %[1]s WHERE %[2]s AND %[3]s
-  GROUP BY tenant, project_id
-) AS r
+  GROUP BY tenant, project_id`,
+		b.workItems, f.items(), workFilter, overdueCond(c), staleCond(c, staleDays), weeksFrom)
+	if b.reopenedInGo {
+		return "SELECT *, toUInt64(0) AS reopened FROM (" + counts + ")"
+	}
+	return fmt.Sprintf(`SELECT r.*, ifNull(o.reopened, 0) AS reopened
+FROM (%[1]s) AS r
 LEFT JOIN (
   SELECT tenant, project_id, count() AS reopened
-  FROM %[1]s WHERE %[2]s AND %[3]s AND %[7]s
+  FROM %[2]s WHERE %[3]s AND %[4]s AND %[5]s
   GROUP BY tenant, project_id
-) AS o ON o.tenant = r.tenant AND o.project_id = r.project_id`,
-		b.workItems, f.items(), workFilter, overdueCond(c), staleCond(c, staleDays), weeksFrom, b.reopenedCond(f))
+) AS o ON o.tenant = r.tenant AND o.project_id = r.project_id`, counts, b.workItems, f.items(), workFilter, b.reopenedCond(f))
 }
 
 // milestones lists the milestones of the selected projects with whether they are overdue.
@@ -146,7 +149,8 @@ func (b sqlb) flowEfficiency(f filter, from, to string) string {
 FROM (%[1]s) AS fl
 INNER JOIN (
   SELECT t.tenant AS tenant, t.item_id AS item_id, arraySort(x -> x.1, groupArray((t.at, if(e.class != '', e.class, d.class)))) AS h
-  FROM (SELECT * FROM %[2]s WHERE %[3]s AND field = 'status' AND %[5]s IN (SELECT %[5]s FROM (%[1]s))) AS t
+  FROM (SELECT tenant, source, item_id, at, to_value, to_category FROM %[2]s
+    WHERE %[3]s AND field = 'status' AND %[5]s IN (SELECT %[5]s FROM (%[1]s))) AS t
   LEFT JOIN (SELECT tenant, source, status, class FROM %[4]s WHERE status != '*') AS e
     ON e.tenant = t.tenant AND e.source = t.source AND e.status = t.to_value
   LEFT JOIN (SELECT category, class FROM %[4]s WHERE status = '*') AS d ON d.category = t.to_category

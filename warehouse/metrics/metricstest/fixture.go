@@ -195,3 +195,14 @@ func Reader(w *warehouse.Warehouse) *metrics.Reader {
 
 // Period is the four full weeks 2 Feb – 1 Mar.
 var Period = metrics.Query{From: *Day(2, 2, 0), To: *Day(3, 2, 0)}
+
+// Reopen writes a transition of tenant acme's item id from done back to in progress, as a
+// sync would; the snapshots show it after w.RefreshSnapshots.
+func Reopen(t testing.TB, w *warehouse.Warehouse, id string, at time.Time) {
+	t.Helper()
+	r := row(t, warehouse.Transitions, "acme", "jira", 3, map[string]any{"item_id": "jira:" + id, "transition_id": id + "-reopen",
+		"at": at, "field": "status", "from_value": "done", "to_value": "in_progress", "from_category": "done", "to_category": "in_progress"})
+	if err := w.Insert(ctx, warehouse.Transitions, []warehouse.Row{r}); err != nil {
+		t.Fatal(err)
+	}
+}
