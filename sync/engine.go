@@ -108,8 +108,18 @@ func (e *Engine) SyncAll(ctx context.Context, sources []*Source, opts Options) [
 		}()
 	}
 	wg.Wait()
-	e.refreshSnapshots(ctx)
+	for _, r := range results {
+		if changed(r.Run) {
+			e.refreshSnapshots(ctx)
+			break
+		}
+	}
 	return results
+}
+
+// changed reports whether a run wrote anything the snapshots show.
+func changed(run warehouse.SyncRun) bool {
+	return run.RecordsWritten > 0 || run.RecordsDeleted > 0
 }
 
 // refreshSnapshots rebuilds the warehouse's read snapshots after data changed. A failure
@@ -145,7 +155,7 @@ func (e *Engine) sync(ctx context.Context, src *Source, opts Options, refresh bo
 	if serr := e.WH.SaveRun(saveCtx, r.row); serr != nil && err == nil {
 		err = fmt.Errorf("source %s: recording run end: %w", src.Name(), serr)
 	}
-	if refresh {
+	if refresh && changed(r.row) {
 		e.refreshSnapshots(ctx)
 	}
 	return r.row, err

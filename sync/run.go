@@ -115,6 +115,7 @@ func (r *run) ensureGeneration(ctx context.Context) error {
 			return err
 		}
 		r.gen = res.Generation
+		r.e.refreshSnapshots(ctx)
 		return nil
 	}
 }
