@@ -20,7 +20,7 @@ import (
 // these sizes before a commit.
 const (
 	flushRecords = 5000
-	flushBytes   = 16 << 20
+	flushBytes   = 4 << 20
 )
 
 func (e *Engine) batchRecords() int {
