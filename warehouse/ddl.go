@@ -67,13 +67,13 @@ func (l Layout) currentView(t *Table) string {
 		where += fmt.Sprintf(" AND (tenant, source, generation) IN (SELECT g.tenant, g.source, g.generation FROM %s AS g FINAL)", l.Q(SourceGenerations.Storage()))
 	}
 	if t == WorkItems {
-		return l.workItemsView(cols, where)
+		return l.workItemsView(l.liveName(t), cols, where)
 	}
 	if t == People {
 		cols = append(cols, "if(email != '', concat('email:', lower(email)), person_id) AS canonical_id")
 	}
 	return fmt.Sprintf("CREATE OR REPLACE VIEW %s%s AS\nSELECT %s\nFROM %s FINAL\nWHERE %s",
-		l.Q(t.Name), l.onCluster(), strings.Join(cols, ", "), l.Q(t.Storage()), where)
+		l.Q(l.liveName(t)), l.onCluster(), strings.Join(cols, ", "), l.Q(t.Storage()), where)
 }
 
 // workItemsView resolves project_id through project_members: a member row from another
@@ -81,7 +81,7 @@ func (l Layout) currentView(t *Table) string {
 // a sheet) puts the item in that portfolio project; otherwise the mapped project_id stands.
 // The member table is small, so it is read once per query into a constant lookup keyed by
 // a hash of (tenant, item source, scope): far cheaper per row than a join or a dictionary.
-func (l Layout) workItemsView(cols []string, where string) string {
+func (l Layout) workItemsView(name string, cols []string, where string) string {
 	var sel []string
 	for _, c := range cols {
 		if c == "project_id" {
@@ -97,7 +97,7 @@ func (l Layout) workItemsView(cols []string, where string) string {
     WHERE m.source != s.source
     GROUP BY k))`, l.Q(ProjectMembers.Name), l.Q(SourceGenerations.Storage()))
 	return fmt.Sprintf("CREATE OR REPLACE VIEW %s%s AS\nWITH %s AS register\nSELECT %s\nFROM %s AS w FINAL\nWHERE %s",
-		l.Q(WorkItems.Name), l.onCluster(), lookup, strings.Join(sel, ", "), l.Q(WorkItems.Storage()), where)
+		l.Q(name), l.onCluster(), lookup, strings.Join(sel, ", "), l.Q(WorkItems.Storage()), where)
 }
 
 func quoteSQL(s string) string {

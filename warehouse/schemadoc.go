@@ -19,6 +19,11 @@ current, non-deleted state: one row per key, whatever merges have or have not ha
 Underneath, every view reads a versioned table ` + "`<name>_versions`" + ` (ReplacingMergeTree(version,
 is_deleted)) with ` + "`FINAL`" + `; never query those directly unless you want history.
 
+` + "`work_items`" + ` and ` + "`transitions`" + ` (the largest) read a snapshot of that state taken at the end of
+every sync run that changed something, so they answer fast and always show the state of a
+completed run, never one half way through. ` + "`work_items_live`" + ` and ` + "`transitions_live`" + ` read the
+versions directly, for the state up to the last committed batch of a running sync.
+
 Every table carries ` + "`tenant`" + `: with several client organisations in one warehouse, always filter
 or group by it (or give each client a ClickHouse user with a row policy on ` + "`tenant`" + `).
 Times are UTC with millisecond precision.

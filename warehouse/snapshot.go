@@ -5,11 +5,12 @@ import (
 	"fmt"
 )
 
-// Snapshots are plain MergeTree copies of the current state of the views the dashboard
-// and API read most (work_items, transitions), rebuilt after each sync and swapped in
-// atomically with EXCHANGE TABLES, so a request never pays for FINAL over millions of
-// versions. The data only changes when a sync commits, so a copy taken after each run is
-// exactly as fresh as the views for every reader that shows "as of the last sync".
+// Snapshots are plain MergeTree copies of the current state of the busiest entities
+// (work_items, transitions), rebuilt from their live views (<name>_live: FINAL over the
+// versions) after each sync run that changed something, and swapped in atomically with
+// EXCHANGE TABLES. The analysts' views of those names read the snapshots: a query never
+// pays for FINAL over millions of versions, and it always sees the state as of a completed
+// sync run — never a run half way through.
 var Snapshots = []*Table{WorkItems, Transitions}
 
 // snapshotOrder is each snapshot's sorting key, chosen for the API's filters.
@@ -21,10 +22,28 @@ var snapshotOrder = map[*Table]string{
 // Snapshot returns the name to read t's current state from quickly: its snapshot table,
 // or the view itself on a cluster (where snapshots are not kept).
 func (l Layout) Snapshot(t *Table) string {
-	if l.Cluster != "" {
+	if l.Cluster != "" || !isSnapshot(t) {
 		return l.Q(t.Name)
 	}
 	return l.Q(t.Name + "_current")
+}
+
+func isSnapshot(t *Table) bool {
+	for _, s := range Snapshots {
+		if s == t {
+			return true
+		}
+	}
+	return false
+}
+
+// liveName is the view that reads t's versions with FINAL: the analysts' name itself,
+// except for snapshot tables outside a cluster, whose analysts' view reads the snapshot.
+func (l Layout) liveName(t *Table) string {
+	if l.Cluster == "" && isSnapshot(t) {
+		return t.Name + "_live"
+	}
+	return t.Name
 }
 
 func (l Layout) createSnapshots() []string {
@@ -33,8 +52,10 @@ func (l Layout) createSnapshots() []string {
 	}
 	var out []string
 	for _, t := range Snapshots {
-		out = append(out, fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s ENGINE = MergeTree ORDER BY (%s) AS SELECT * FROM %s WHERE 0",
-			l.Snapshot(t), snapshotOrder[t], l.Q(t.Name)))
+		out = append(out,
+			fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s ENGINE = MergeTree ORDER BY (%s) AS SELECT * FROM %s WHERE 0",
+				l.Snapshot(t), snapshotOrder[t], l.Q(l.liveName(t))),
+			fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s", l.Q(t.Name), l.Snapshot(t)))
 	}
 	return out
 }
@@ -50,7 +71,7 @@ func (w *Warehouse) RefreshSnapshots(ctx context.Context) error {
 		cur, next := w.layout.Snapshot(t), w.layout.Q(t.Name+"_current_next")
 		stmts := []string{
 			"DROP TABLE IF EXISTS " + next,
-			fmt.Sprintf("CREATE TABLE %s ENGINE = MergeTree ORDER BY (%s) AS SELECT * FROM %s", next, snapshotOrder[t], w.layout.Q(t.Name)),
+			fmt.Sprintf("CREATE TABLE %s ENGINE = MergeTree ORDER BY (%s) AS SELECT * FROM %s", next, snapshotOrder[t], w.layout.Q(w.layout.liveName(t))),
 			fmt.Sprintf("EXCHANGE TABLES %s AND %s", next, cur),
 			"DROP TABLE IF EXISTS " + next,
 		}

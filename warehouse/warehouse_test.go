@@ -103,8 +103,12 @@ type wi struct {
 	Labels    []string `json:"labels"`
 }
 
+// items reads the analysts' view after a snapshot refresh, as a sync run ends with.
 func items(t *testing.T, w *warehouse.Warehouse) []wi {
 	t.Helper()
+	if err := w.RefreshSnapshots(ctx); err != nil {
+		t.Fatal(err)
+	}
 	var out []wi
 	if err := w.QueryInto(ctx, "SELECT item_id, title, project_id, estimate, labels FROM "+w.Layout().Q("work_items")+" ORDER BY item_id", &out); err != nil {
 		t.Fatal(err)

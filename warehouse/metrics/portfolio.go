@@ -27,7 +27,7 @@ func (r *Reader) portfolio(ctx context.Context, project string) (Portfolio, []Mi
 	out := Portfolio{GeneratedAt: now, Options: PortfolioOptions{StaleDays: r.opt.StaleDays, SampleWeeks: r.opt.SampleWeeks, Health: r.opt.Health.withDefaults()}}
 
 	var rolls []rollupRow
-	q := "SELECT *, weekly.1 AS weeks, weekly.2 AS week_items FROM (" + r.b.rollup(f, c, r.opt.StaleDays, dateLit(start)) + ")"
+	q := r.b.rollup(f, c, r.opt.StaleDays, dateLit(start), r.opt.SampleWeeks)
 	if err := r.query(ctx, q, &rolls); err != nil {
 		return out, nil, fmt.Errorf("portfolio rollups: %w", err)
 	}
@@ -92,7 +92,7 @@ func (r *Reader) portfolio(ctx context.Context, project string) (Portfolio, []Mi
 		p.Items, p.Todo, p.WIP, p.Done, p.Cancelled = ro.Items, ro.Todo, ro.WIP, ro.Done, ro.Cancelled
 		p.Reopened, p.Overdue, p.Stale, p.Unestimated = ro.Reopened, ro.Overdue, ro.Stale, ro.Unestimated
 		p.EstimateTotal, p.EstimateDone, p.Sources = ro.EstimateTotal, ro.EstimateDone, ro.Sources
-		p.Throughput = zeroFillWeeks(ro.Weeks, ro.WeekItems, start, r.opt.SampleWeeks)
+		p.Throughput = weekCounts(ro.Weekly, start, r.opt.SampleWeeks)
 	}
 	lastOK := map[string]SourceStatus{}
 	for _, s := range srcs {
@@ -148,7 +148,7 @@ func (r *Reader) forEachProject(ps []ProjectSummary, fn func(*ProjectSummary)) {
 // and freshness.
 func (r *Reader) assess(p *ProjectSummary, today, start time.Time, lastOK map[string]SourceStatus) {
 	if p.Throughput == nil {
-		p.Throughput = zeroFillWeeks(nil, nil, start, r.opt.SampleWeeks)
+		p.Throughput = weekCounts(nil, start, r.opt.SampleWeeks)
 	}
 	if scope := p.Items - p.Cancelled; scope > 0 {
 		v := round1(100 * float64(p.Done) / float64(scope))

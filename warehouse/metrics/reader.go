@@ -156,8 +156,7 @@ type rollupRow struct {
 	Overdue       uint64   `json:"overdue"`
 	Stale         uint64   `json:"stale"`
 	Reopened      uint64   `json:"reopened"`
-	Weeks         []string `json:"weeks"`
-	WeekItems     []uint64 `json:"week_items"`
+	Weekly        []uint64 `json:"weekly"` // finished per week from the sample's start
 	Sources       []string `json:"sources"`
 }
 
@@ -194,18 +193,14 @@ func monday(t time.Time) time.Time {
 
 func dateLit(t time.Time) string { return "toDate('" + t.Format(time.DateOnly) + "')" }
 
-// zeroFillWeeks turns sparse (week, count) pairs into n consecutive weeks from start.
-func zeroFillWeeks(weeks []string, counts []uint64, start time.Time, n int) []WeekCount {
-	got := map[string]uint64{}
-	for i, w := range weeks {
-		if i < len(counts) {
-			got[w] = counts[i]
-		}
-	}
+// weekCounts labels n weekly counts from start (missing counts are zero).
+func weekCounts(counts []uint64, start time.Time, n int) []WeekCount {
 	out := make([]WeekCount, n)
 	for i := range out {
-		d := start.AddDate(0, 0, 7*i).Format(time.DateOnly)
-		out[i] = WeekCount{Week: d, Items: got[d]}
+		out[i].Week = start.AddDate(0, 0, 7*i).Format(time.DateOnly)
+		if i < len(counts) {
+			out[i].Items = counts[i]
+		}
 	}
 	return out
 }

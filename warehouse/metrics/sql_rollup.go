@@ -37,9 +37,10 @@ func overdueCond(c clock) string {
 // rollup is one row per project with the counts every view of a project starts from:
 // one pass over the items with -If combinators (in the order of the snapshot's key),
 // plus the reopened items, counted by a second read that the set of reopened items
-// prunes (or by the reader, from its cache). weeksFrom (a Monday) bounds the weekly
-// throughput map.
-func (b sqlb) rollup(f filter, c clock, staleDays int, weeksFrom string) string {
+// prunes (or by the reader, from its cache). weekly counts the items finished in each of
+// the weeks full weeks from weeksFrom (a Monday): countResample fills fixed buckets
+// without building an array per row.
+func (b sqlb) rollup(f filter, c clock, staleDays int, weeksFrom string, weeks int) string {
 	counts := fmt.Sprintf(`SELECT tenant, project_id,
     count() AS items,
     countIf(status_category = 'todo') AS todo,
@@ -51,11 +52,11 @@ func (b sqlb) rollup(f filter, c clock, staleDays int, weeksFrom string) string 
     countIf(status_category != 'cancelled' AND isNull(estimate)) AS unestimated,
     countIf(%[4]s) AS overdue,
     countIf(%[5]s) AS stale,
-    sumMapIf([toMonday(resolved_at)], [toUInt64(1)], status_category = 'done' AND resolved_at >= %[6]s) AS weekly,
+    countResampleIf(0, %[7]d, 1)(intDiv(toInt32(toDate(resolved_at) - %[6]s), 7), status_category = 'done' AND resolved_at >= %[6]s) AS weekly,
     arraySort(groupUniqArray(source)) AS sources
   FROM %[1]s WHERE %[2]s AND %[3]s
   GROUP BY tenant, project_id`,
-		b.workItems, f.items(), workFilter, overdueCond(c), staleCond(c, staleDays), weeksFrom)
+		b.workItems, f.items(), workFilter, overdueCond(c), staleCond(c, staleDays), weeksFrom, weeks)
 	if b.reopenedInGo {
 		return "SELECT *, toUInt64(0) AS reopened FROM (" + counts + ")"
 	}

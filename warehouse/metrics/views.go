@@ -39,7 +39,7 @@ FROM %[1]s WHERE status_category = 'in_progress'`, b.q("metric_item_flow"), c.no
   if(items > cancelled, round(100 * done / (items - cancelled), 1), NULL) AS percent_by_count,
   if(estimate_total > 0, round(100 * estimate_done / estimate_total, 1), NULL) AS percent_by_estimate,
   estimate_total, estimate_done, unestimated, overdue, stale, reopened, sources
-FROM (%s)`, b.rollup(all, c, 14, "toMonday("+c.today+") - 84"))),
+FROM (%s)`, b.rollup(all, c, 14, "toMonday("+c.today+") - 84", 12))),
 		create("metric_source_freshness", b.freshness(all, c)),
 	}
 }
