@@ -115,6 +115,11 @@ func TestDemoDashboardInChromium(t *testing.T) {
 	defer cancel()
 	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
 	defer cancelT()
+	// start the browser before listening to its console: both would otherwise launch one
+	// on the same profile directory
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
 	var problems []string
 	go func() {
 		for m, err := range chromedp.Console(ctx) {
