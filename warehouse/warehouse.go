@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 )
@@ -51,9 +50,8 @@ func (w *Warehouse) Exec(ctx context.Context, sql string) error { return w.b.Exe
 // QueryInto runs a SELECT and decodes its JSONEachRow output into out (a pointer to a
 // slice of structs with json tags). 64-bit integers come unquoted and times as RFC 3339.
 func (w *Warehouse) QueryInto(ctx context.Context, sql string, out any) error {
-	if !strings.Contains(strings.ToUpper(sql), "SETTINGS") {
-		sql += " SETTINGS output_format_json_quote_64bit_integers = 0, date_time_output_format = 'iso'"
-	}
+	// Wrapped, so the output settings apply whatever the query's own clauses are.
+	sql = "SELECT * FROM (" + sql + ") SETTINGS output_format_json_quote_64bit_integers = 0, date_time_output_format = 'iso'"
 	data, err := w.b.Query(ctx, sql, "JSONEachRow")
 	if err != nil {
 		return err

@@ -38,6 +38,11 @@ func browser(t *testing.T) (context.Context, *[]string) {
 	actx, cancelA := chromedp.NewExecAllocator(t.Context(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelC(); cancelA() })
+	// start the browser before listening to its console: both would otherwise launch one
+	// on the same profile directory
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
 	var mu sync.Mutex
 	problems := &[]string{}
 	messages := chromedp.Console(ctx)

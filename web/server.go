@@ -33,7 +33,10 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Scheduler, when set, adds each source's schedule state to /api/v1/sources.
 	Scheduler interface{ Status() []scheduler.JobStatus }
-	Logger    *slog.Logger
+	// Mount adds handlers behind the same token, by ServeMux pattern (the mapping admin
+	// serves /api/v1/mappings/ and /admin/mappings).
+	Mount  map[string]http.Handler
+	Logger *slog.Logger
 }
 
 // ErrTokenRequired is returned by New for a non-loopback address without a token.
@@ -76,6 +79,9 @@ func New(opt Options) (*Server, error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(opt.Registry, promhttp.HandlerOpts{ErrorLog: slogPrinter{opt.Logger}}))
 	a.routes(mux)
 	pages(mux)
+	for pattern, h := range opt.Mount {
+		mux.Handle(pattern, h)
+	}
 	s.h = s.auth(securityHeaders(mux))
 	return s, nil
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,8 +71,10 @@ func (a *app) runServer(ctx context.Context, cfg *config.Config, wh *warehouse.W
 	if err != nil {
 		return err
 	}
+	adm := a.mappingAdmin(cfg, engine, sources).Handler(nil)
 	srv, err := web.New(web.Options{Metrics: reader, Listen: cfg.Serve.Listen, Token: cfg.Serve.Token,
-		Registry: reg, Scheduler: sched, Logger: a.logger})
+		Registry: reg, Scheduler: sched, Logger: a.logger,
+		Mount: map[string]http.Handler{"/api/v1/mappings/": adm, "/admin/mappings": adm, "/admin/mappings/": adm}})
 	if errors.Is(err, web.ErrTokenRequired) {
 		return fmt.Errorf("%s: serve.listen %s is not a loopback address: set serve.token (e.g. \"${PMOHUB_TOKEN}\") so every request must carry it", cfg.File, cfg.Serve.Listen)
 	}

@@ -58,7 +58,7 @@ func Open(dir string) (*Engine, error) {
 	if openPath != "" {
 		return nil, fmt.Errorf("chdb: an engine is already open on %s in this process; close it before opening %s", openPath, abs)
 	}
-	args := []string{"clickhouse", "--path=" + abs}
+	args := append([]string{"clickhouse", "--path=" + abs}, strings.Fields(os.Getenv("PMOHUB_CHDB_ARGS"))...)
 	cargs := make([]*byte, len(args))
 	keep := make([][]byte, len(args))
 	for i, a := range args {

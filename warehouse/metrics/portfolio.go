@@ -171,7 +171,8 @@ func (r *Reader) assess(p *ProjectSummary, today, start time.Time, lastOK map[st
 	}
 	var late []string
 	for _, m := range p.OverdueMilestones {
-		late = append(late, orDefault(m.Key, m.Title))
+		// the title is what people plan against ("Security sign-off"), the key a fallback
+		late = append(late, orDefault(m.Title, m.Key))
 	}
 	reported := p.Health.Reported
 	p.Health = r.opt.Health.assess(healthInput{today: today, target: target, forecast: &p.Forecast,

@@ -32,7 +32,9 @@ func (r *Reader) reopened(ctx context.Context) (map[string]string, error) {
 	}
 	version, err := r.snapshotVersion(ctx)
 	if err != nil {
-		return nil, err
+		// without the snapshots' identity (say a user who may not read system.tables)
+		// the flag is still right, only computed on every request
+		version = ""
 	}
 	c := &r.reopen
 	c.mu.Lock()

@@ -77,12 +77,22 @@ FROM %[1]s WHERE %[2]s AND type_category = 'milestone'`, b.workItems, f.items(),
 }
 
 // projectsList is the portfolio's projects: the projects entity (registers and the tools'
-// own projects) plus any project_id items name that no source defines.
+// own projects) plus any project_id items name that no source defines. A tool's own
+// project (a Jira project, a repository, a plan) that a register from another source has
+// taken into one of its portfolio projects is left out: its items count there.
 func (b sqlb) projectsList(f filter) string {
 	pw := f.tenantOnly()
 	if f.project != "" {
 		pw += " AND project_id = " + litOf(f.project)
 	}
+	pw += fmt.Sprintf(` AND project_id NOT IN (
+  SELECT m.project_id FROM %[1]s AS m
+  INNER JOIN %[2]s AS p ON p.tenant = m.tenant AND p.project_id = m.project_id AND p.source = m.source
+  INNER JOIN %[1]s AS o ON o.tenant = m.tenant AND o.member_kind = m.member_kind AND o.member_ref = m.member_ref
+  WHERE m.%[3]s AND o.project_id != m.project_id AND o.source != m.source
+    AND m.member_kind = multiIf(p.source_kind = 'jira', 'jira_project', p.source_kind = 'github', 'github_repo',
+                                p.source_kind = 'smartsheet', 'smartsheet_sheet', p.source_kind = 'sheets', 'sheet_tab', ''))`,
+		b.q("project_members"), b.q("projects"), f.tenantOnly())
 	return fmt.Sprintf(`SELECT tenant, project_id, any(name) AS name, any(key) AS key, any(url) AS url,
   any(programme) AS programme, any(owner_id) AS owner_id, any(status) AS status, any(health) AS health,
   any(start_date) AS start_date, any(target_date) AS target_date, any(percent_complete) AS percent_complete,
