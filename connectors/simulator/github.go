@@ -53,7 +53,7 @@ func (s *Simulation) genGitHub(p *Project, today time.Time) {
 	for i := 0; i < 4; i++ {
 		s.at(today.AddDate(0, 0, -(5 + s.pick(60))))
 		bug := s.GitHub.AddIssue(p.Repo, githubfake.IssueSpec{
-			Title: []string{"Crash when the session expires", "Typo on the billing page", "Slow search on large accounts", "Outage: login page 500"}[i],
+			Title:  []string{"Crash when the session expires", "Typo on the billing page", "Slow search on large accounts", "Outage: login page 500"}[i],
 			Author: s.person().Login, Labels: []string{[]string{"bug", "bug", "enhancement", "incident"}[i]},
 		})
 		if i%2 == 0 {

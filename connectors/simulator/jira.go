@@ -57,10 +57,10 @@ func (s *Simulation) genJira(p *Project, today time.Time) {
 		typ := []string{"Story", "Story", "Task", "Bug", "Story"}[s.pick(5)]
 		sp := float64([]int{1, 2, 3, 5, 8}[s.pick(5)])
 		is := jirafake.Issue{
-			Summary:  storyTitles[s.pick(len(storyTitles))],
-			Type:     typ, Priority: []string{"Medium", "High", "Low", "Medium"}[s.pick(4)],
+			Summary: storyTitles[s.pick(len(storyTitles))],
+			Type:    typ, Priority: []string{"Medium", "High", "Low", "Medium"}[s.pick(4)],
 			Reporter: s.jiraUser(p.Owner), Assignee: who, StoryPoints: &sp, ParentKey: epics[i%len(epics)],
-			Labels:   []string{[]string{"backend", "frontend", "platform", "ux"}[s.pick(4)]},
+			Labels: []string{[]string{"backend", "frontend", "platform", "ux"}[s.pick(4)]},
 		}
 		switch {
 		case i < p.Done:

@@ -70,7 +70,7 @@ func (s *Simulation) genPlan(p *Project, today time.Time) {
 			_, err := s.Smartsheet.AddRow(p.PlanSheet, parent, ss.Cells{
 				"Task Name": fmt.Sprintf("%s task %d", phase, j+1), "Status": st,
 				"Assigned To": ss.Contact{Email: who.Email, Name: who.Name},
-				"Start": ts.Format("2006-01-02"), "Finish": tf.Format("2006-01-02"), "% Complete": pct,
+				"Start":       ts.Format("2006-01-02"), "Finish": tf.Format("2006-01-02"), "% Complete": pct,
 				"At Risk": st == "Blocked",
 			})
 			must(err)
