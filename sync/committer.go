@@ -3,10 +3,13 @@ package sync
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	stdsync "sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pmohub/pmohub/connectors"
+	"github.com/pmohub/pmohub/warehouse"
 )
 
 // batch is records gathered from pages, with the cursor of the last page.
@@ -40,7 +43,7 @@ func (c *committer) loop(ctx context.Context) {
 	defer close(c.done)
 	for b := range c.work {
 		if c.failed() == nil {
-			if err := c.r.commit(ctx, c.stream, b.records, b.cursor); err != nil {
+			if err := c.commitWithRetry(ctx, b); err != nil {
 				c.fail(err)
 			} else {
 				n := c.total.Add(int64(len(b.records)))
@@ -102,4 +105,41 @@ func (r *run) barrier() error {
 		return c.wait()
 	}
 	return nil
+}
+
+// commitWithRetry writes a batch, again after a pause when the warehouse answered with a
+// transient error (decided by ClickHouse's error code). A retry is safe: rewriting a batch
+// writes the same versions.
+func (c *committer) commitWithRetry(ctx context.Context, b batch) error {
+	wait := time.Second
+	for attempt := 1; ; attempt++ {
+		err := c.r.commit(ctx, c.stream, b.records, b.cursor)
+		if err == nil || attempt == 3 || !transient(err) {
+			return err
+		}
+		c.r.log.Warn("warehouse write failed; retrying", "stream", c.stream, "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+}
+
+// transientCodes are ClickHouse errors worth retrying: load and network, not bad data.
+var transientCodes = map[int]bool{
+	159: true, // TIMEOUT_EXCEEDED
+	202: true, // TOO_MANY_SIMULTANEOUS_QUERIES
+	209: true, // SOCKET_TIMEOUT
+	210: true, // NETWORK_ERROR
+	241: true, // MEMORY_LIMIT_EXCEEDED
+	252: true, // TOO_MANY_PARTS
+	242: true, // TABLE_IS_READ_ONLY (a replica catching up)
+	319: true, // UNKNOWN_STATUS_OF_INSERT
+}
+
+func transient(err error) bool {
+	var qe *warehouse.QueryError
+	return errors.As(err, &qe) && transientCodes[qe.Code]
 }

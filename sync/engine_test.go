@@ -242,3 +242,21 @@ func TestMappingChangeRemapsFromRawWithoutCallingTheSource(t *testing.T) {
 		t.Fatalf("generation %d", g.Generation)
 	}
 }
+
+func TestTransientWarehouseErrorsAreRetried(t *testing.T) {
+	w := whtest.New(t, "default")
+	src := newTestSource()
+	seed(src)
+	failures := 0
+	eng := &pmosync.Engine{WH: w, FailPoint: func(step string) error {
+		if step == "raw" && failures < 1 {
+			failures++
+			return &warehouse.QueryError{Code: 252, Message: "Code: 252. DB::Exception: Too many parts. (TOO_MANY_PARTS)"}
+		}
+		return nil
+	}}
+	run, err := eng.Sync(ctx, newSource(t, "tst", src, testMapping), pmosync.Options{})
+	if err != nil || run.Status != "succeeded" || failures != 1 || len(snapshot(t, w).Items) != 8 {
+		t.Fatalf("run %+v, err %v, failures %d", run, err, failures)
+	}
+}

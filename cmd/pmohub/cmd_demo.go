@@ -74,7 +74,7 @@ func (a *app) demo(ctx context.Context, args []string) error {
 		return err
 	}
 	if *once {
-		p, err := metrics.NewReader(wh, metrics.Options{StaleDays: cfg.Serve.StaleDays}).Portfolio(ctx)
+		p, err := metrics.NewReader(wh, metricsOptions(cfg)).Portfolio(ctx)
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/pmohub/pmohub/sync/config"
 	"github.com/pmohub/pmohub/warehouse/metrics"
 	"github.com/pmohub/pmohub/web"
 )
@@ -55,7 +56,7 @@ func (a *app) metrics(ctx context.Context, args []string) error {
 	if err := metrics.Install(ctx, wh); err != nil {
 		return err
 	}
-	reader := metrics.NewReader(wh, metrics.Options{StaleDays: cfg.Serve.StaleDays})
+	reader := metrics.NewReader(wh, metricsOptions(cfg))
 	var v any
 	if name == "portfolio" {
 		v, err = reader.Portfolio(ctx)
@@ -75,4 +76,11 @@ func (a *app) metrics(ctx context.Context, args []string) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// metricsOptions carries the config's metric settings to the readers.
+func metricsOptions(cfg *config.Config) metrics.Options {
+	h := cfg.Serve.Health
+	return metrics.Options{StaleDays: cfg.Serve.StaleDays, Health: metrics.HealthRules{
+		RedForecastSlip: h.RedForecastSlip, AmberStaleShare: h.AmberStaleShare, DisableMilestoneRule: h.IgnoreOverdueMilestones}}
 }

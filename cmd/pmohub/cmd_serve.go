@@ -55,7 +55,7 @@ func (a *app) runServer(ctx context.Context, cfg *config.Config, wh *warehouse.W
 	if err := a.useAppliedMappings(ctx, wh, sources); err != nil {
 		return err
 	}
-	reader := metrics.NewReader(wh, metrics.Options{StaleDays: cfg.Serve.StaleDays})
+	reader := metrics.NewReader(wh, metricsOptions(cfg))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	engine := &pmosync.Engine{WH: wh, Logger: a.logger}

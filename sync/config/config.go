@@ -37,7 +37,18 @@ type Serve struct {
 	Listen    string `yaml:"listen"`
 	Token     string `yaml:"token"`
 	StaleDays int    `yaml:"stale_days"`
-	PublicURL string `yaml:"public_url"`
+	Health    Health `yaml:"health"`
+}
+
+// Health are the numeric RAG rules (zero values take the defaults).
+type Health struct {
+	// RedForecastSlip: red when the 85% forecast passes the target by more than this share
+	// of the remaining duration (default 0.10).
+	RedForecastSlip float64 `yaml:"red_forecast_slip"`
+	// AmberStaleShare: amber when more than this share of work in progress is stale (0.20).
+	AmberStaleShare float64 `yaml:"amber_stale_share"`
+	// IgnoreOverdueMilestones turns off "red when a committed milestone is overdue".
+	IgnoreOverdueMilestones bool `yaml:"ignore_overdue_milestones"`
 }
 
 // Source is one entry of `sources:`.
