@@ -168,7 +168,7 @@ func deref(v any) any {
 // beyond the ones their data really has.
 func TestJiraFixtures(t *testing.T) {
 	mp := jiraMapper(t)
-	dir := "/work/shared/fixtures/jira"
+	dir := filepath.Join("..", "..", "shared", "fixtures", "jira") // shared/ sits beside the clone
 	var issues []json.RawMessage
 	for _, f := range []string{"search-jql-get.atlassian-openapi.json", "search-jql-cursor-page1.jira-cli.json", "search-jql-cursor-last-page.jira-cli.json", "agile-sprint-issues.go-jira.json"} {
 		var page struct{ Issues []json.RawMessage }
