@@ -25,7 +25,8 @@ trap 'rm -rf "$tmp"' EXIT
 echo "install-libchdb: fetching @chdb/lib-linux-x64-gnu@$CHDB_VERSION (~170 MB, once)" >&2
 (cd "$tmp" && npm pack --silent "@chdb/lib-linux-x64-gnu@$CHDB_VERSION" >/dev/null)
 tgz=$(ls "$tmp"/*.tgz)
-got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
+# node comes with npm, so it is here whatever else the machine lacks
+got="sha512-$(node -e 'const c=require("crypto"),f=require("fs");process.stdout.write(c.createHash("sha512").update(f.readFileSync(process.argv[1])).digest("base64"))' "$tgz")"
 if [ "$got" != "$CHDB_INTEGRITY" ]; then
   echo "install-libchdb: integrity mismatch for $tgz: got $got, want $CHDB_INTEGRITY" >&2
   exit 1
