@@ -34,6 +34,9 @@ type pmohubInfo struct {
 	} `json:"fields"`
 	// ChangelogTotal is the number of histories in changelog.histories, complete.
 	ChangelogTotal int `json:"changelog_total"`
+	// DoneAt is when the issue entered its current status, when that status is in the
+	// done category: the finish time for workflows that never set a resolution date.
+	DoneAt string `json:"done_at,omitempty"`
 }
 
 type person struct {
@@ -192,6 +195,7 @@ func (p *parsedIssue) record(ids customIDs, parentID func(key string) string) (c
 			}
 		}
 		info.ChangelogTotal = len(p.changelog.Histories)
+		info.DoneAt = p.doneAt()
 	}
 	if info.People == nil {
 		info.People = []person{}
@@ -269,4 +273,42 @@ func (info *pmohubInfo) sprints(raw []byte) {
 		}
 	}
 	info.Sprint, info.SprintID, info.SprintState = cur.Name, cur.ID, cur.State
+}
+
+// doneAt returns the created time of the last history that moved the issue into its
+// current status, when that status is in the done category; "" otherwise.
+func (p *parsedIssue) doneAt() string {
+	var status struct {
+		ID       string `json:"id"`
+		Category struct {
+			Key string `json:"key"`
+		} `json:"statusCategory"`
+	}
+	if json.Unmarshal(find(p.fields, "status"), &status) != nil || status.Category.Key != "done" || status.ID == "" {
+		return ""
+	}
+	at, latest := "", time.Time{}
+	for _, raw := range p.changelog.Histories {
+		var h struct {
+			Created string `json:"created"`
+			Items   []struct {
+				Field string `json:"field"`
+				To    string `json:"to"`
+			} `json:"items"`
+		}
+		if json.Unmarshal(raw, &h) != nil {
+			continue
+		}
+		t, err := parseJiraTime(h.Created)
+		if err != nil {
+			continue
+		}
+		for _, it := range h.Items {
+			// the latest entry into the status, whatever order the histories come in
+			if it.Field == "status" && it.To == status.ID && !t.Before(latest) {
+				at, latest = h.Created, t
+			}
+		}
+	}
+	return at
 }
