@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,81 +12,28 @@ import (
 	"time"
 
 	"github.com/pmohub/pmohub/connectors"
+	"github.com/pmohub/pmohub/connectors/conntest"
 	"github.com/pmohub/pmohub/connectors/github/githubfake"
 )
 
 const testToken = "ghp_s3cr3tT0kenValue"
 
-// memStore stands in for the warehouse: emitted pages are "committed" into maps, and the
-// connector reads them back through StoredReader.
+// memStore is the shared in-test raw layer, plus what was emitted.
 type memStore struct {
-	mu      sync.Mutex
-	recs    map[string]map[string]connectors.StoredRecord
-	cursors map[string]json.RawMessage
+	*conntest.Store
 	pages   int
 	emitted []connectors.Record
 }
 
-func newStore() *memStore {
-	return &memStore{recs: map[string]map[string]connectors.StoredRecord{}, cursors: map[string]json.RawMessage{}}
-}
-
-func (s *memStore) NativeIDs(_ context.Context, stream string) (map[string]uint64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := map[string]uint64{}
-	for id, r := range s.recs[stream] {
-		out[id] = r.Version
-	}
-	return out, nil
-}
-
-func (s *memStore) Records(_ context.Context, stream string, ids []string, fn func(connectors.StoredRecord) error) error {
-	s.mu.Lock()
-	var list []connectors.StoredRecord
-	for id, r := range s.recs[stream] {
-		if ids == nil || slices.Contains(ids, id) {
-			list = append(list, r)
-		}
-	}
-	s.mu.Unlock()
-	for _, r := range list {
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func newStore() *memStore { return &memStore{Store: conntest.New()} }
 
 func (s *memStore) emit(stream string) connectors.Emit {
 	return func(_ context.Context, p connectors.Page) error {
-		s.mu.Lock()
-		defer s.mu.Unlock()
+		s.Mu.Lock()
+		defer s.Mu.Unlock()
 		s.pages++
-		for _, r := range p.Records {
-			if r.Stream != stream {
-				return &testErr{"record of stream " + r.Stream + " emitted in " + stream}
-			}
-			s.emitted = append(s.emitted, r)
-			m := s.recs[r.Stream]
-			if m == nil {
-				m = map[string]connectors.StoredRecord{}
-				s.recs[r.Stream] = m
-			}
-			old, had := m[r.NativeID]
-			if had && old.Version > r.Version {
-				continue // late re-read of older data
-			}
-			if r.Deleted {
-				delete(m, r.NativeID)
-				continue
-			}
-			m[r.NativeID] = connectors.StoredRecord{NativeID: r.NativeID, Version: r.Version, Payload: r.Payload}
-		}
-		if p.Cursor != nil {
-			s.cursors[stream] = p.Cursor
-		}
-		return nil
+		s.emitted = append(s.emitted, p.Records...)
+		return s.CommitLocked(stream, p)
 	}
 }
 
@@ -96,16 +42,16 @@ type testErr struct{ s string }
 func (e *testErr) Error() string { return e.s }
 
 func (s *memStore) get(stream, id string) (connectors.StoredRecord, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.recs[stream][id]
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	r, ok := s.Recs[stream][id]
 	return r, ok
 }
 
 func (s *memStore) count(stream string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.recs[stream])
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	return len(s.Recs[stream])
 }
 
 // harness ties a fake, a connector and a store together.
@@ -156,7 +102,7 @@ func (h *harness) sync(full bool) error {
 	var errs []error
 	for _, s := range h.conn.Streams() {
 		err := h.conn.Sync(context.Background(), connectors.SyncRequest{Stream: s.Name,
-			Cursor: h.store.cursors[s.Name], Full: full, Env: env}, h.store.emit(s.Name))
+			Cursor: h.store.Cursors[s.Name], Full: full, Env: env}, h.store.emit(s.Name))
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -37,7 +37,7 @@ func mapped(t *testing.T, h *harness, extra string) map[string]map[string]map[st
 	}
 	for _, s := range mp.LookupStreams() {
 		var recs []connectors.StoredRecord
-		for _, r := range h.store.recs[s] {
+		for _, r := range h.store.Recs[s] {
 			recs = append(recs, r)
 		}
 		if err := mp.SetLookup(s, recs); err != nil {
@@ -46,7 +46,7 @@ func mapped(t *testing.T, h *harness, extra string) map[string]map[string]map[st
 	}
 	out := map[string]map[string]map[string]any{}
 	for _, s := range mp.Streams() {
-		for _, r := range h.store.recs[s] {
+		for _, r := range h.store.Recs[s] {
 			rows, probs := mp.Map(mappings.Record{Stream: s, NativeID: r.NativeID, Payload: r.Payload})
 			for _, p := range probs {
 				// Items on no board miss the project_items lookups; the engine counts

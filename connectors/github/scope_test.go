@@ -57,7 +57,7 @@ func TestOrgWithHundredsOfRepositories(t *testing.T) {
 		t.Errorf("items = %d, want 1", n)
 	}
 	var cur itemsCursor
-	_ = jsonUnmarshal(h.store.cursors[StreamItems], &cur)
+	_ = jsonUnmarshal(h.store.Cursors[StreamItems], &cur)
 	if _, ok := cur.Repos["acme/repo-007"]; ok {
 		t.Error("archived repository was read")
 	}

@@ -229,14 +229,14 @@ func TestReReadIsHarmless(t *testing.T) {
 	h.mustSync(false)
 	first := map[string]uint64{}
 	saved := map[string]string{}
-	for id, r := range h.store.recs[StreamItems] {
+	for id, r := range h.store.Recs[StreamItems] {
 		first[id] = r.Version
 		saved[id] = string(r.Payload)
 	}
 	// A crash before any cursor was saved re-reads everything: same versions, same bytes.
-	h.store.cursors = map[string]json.RawMessage{}
+	h.store.Cursors = map[string]json.RawMessage{}
 	h.mustSync(true)
-	for id, r := range h.store.recs[StreamItems] {
+	for id, r := range h.store.Recs[StreamItems] {
 		if first[id] != r.Version {
 			t.Errorf("%s: version %d → %d on re-read", id, first[id], r.Version)
 		}

@@ -53,8 +53,8 @@ func TestLongOutageFailsClearly(t *testing.T) {
 	h := newHarness(t, jirafake.Cloud, alphaBeta)
 	seed(h, 5)
 	h.mustSync(false)
-	before := maps.Clone(h.store.recs[StreamIssues])
-	cursor := string(h.store.cursors[StreamIssues])
+	before := maps.Clone(h.store.Recs[StreamIssues])
+	cursor := string(h.store.Cursors[StreamIssues])
 	h.clock.Advance(2 * time.Hour)
 	h.fake.UpdateIssue("ALPHA-2", func(is *jirafake.Issue) { is.Summary = "changed" })
 	h.fake.Throttle(1_000_000, 30, false)
@@ -70,7 +70,7 @@ func TestLongOutageFailsClearly(t *testing.T) {
 	if total > 10*time.Minute {
 		t.Errorf("waited %v, over the 10m give-up", total)
 	}
-	if string(h.store.cursors[StreamIssues]) != cursor || !maps.EqualFunc(before, h.store.recs[StreamIssues], func(a, b connectors.StoredRecord) bool { return a.Version == b.Version }) {
+	if string(h.store.Cursors[StreamIssues]) != cursor || !maps.EqualFunc(before, h.store.Recs[StreamIssues], func(a, b connectors.StoredRecord) bool { return a.Version == b.Version }) {
 		t.Error("a failed sync changed the warehouse or advanced the cursor")
 	}
 }

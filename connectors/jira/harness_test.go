@@ -7,100 +7,41 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/pmohub/pmohub/connectors"
+	"github.com/pmohub/pmohub/connectors/conntest"
 	"github.com/pmohub/pmohub/connectors/jira/jirafake"
 )
 
-// store is an in-test raw layer: Emit "commits" pages into it the way the engine does
-// (newer versions win, tombstones remove) and it answers StoredReader from it.
+// store is the shared in-test raw layer, plus the pages emitted and a simulated crash.
 type store struct {
-	mu      sync.Mutex
-	recs    map[string]map[string]connectors.StoredRecord
-	cursors map[string]json.RawMessage
-	pages   []connectors.Page
+	*conntest.Store
+	pages []connectors.Page
 	// failAfter makes the emit fail after so many pages (0: never), like a crash.
 	failAfter int
 }
 
-func newStore() *store {
-	return &store{recs: map[string]map[string]connectors.StoredRecord{}, cursors: map[string]json.RawMessage{}}
-}
-
-func (s *store) NativeIDs(_ context.Context, stream string) (map[string]uint64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := map[string]uint64{}
-	for id, r := range s.recs[stream] {
-		out[id] = r.Version
-	}
-	return out, nil
-}
-
-func (s *store) Records(_ context.Context, stream string, ids []string, fn func(connectors.StoredRecord) error) error {
-	s.mu.Lock()
-	var list []connectors.StoredRecord
-	if ids == nil {
-		for _, r := range s.recs[stream] {
-			list = append(list, r)
-		}
-	} else {
-		for _, id := range ids {
-			if r, ok := s.recs[stream][id]; ok {
-				list = append(list, r)
-			}
-		}
-	}
-	s.mu.Unlock()
-	sort.Slice(list, func(i, j int) bool { return list[i].NativeID < list[j].NativeID })
-	for _, r := range list {
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func newStore() *store { return &store{Store: conntest.New()} }
 
 func (s *store) emit(stream string) connectors.Emit {
 	return func(_ context.Context, p connectors.Page) error {
-		s.mu.Lock()
-		defer s.mu.Unlock()
+		s.Mu.Lock()
+		defer s.Mu.Unlock()
 		if s.failAfter > 0 && len(s.pages) >= s.failAfter {
 			return fmt.Errorf("warehouse down")
 		}
 		s.pages = append(s.pages, p)
-		if s.recs[stream] == nil {
-			s.recs[stream] = map[string]connectors.StoredRecord{}
-		}
-		for _, r := range p.Records {
-			if r.Stream != stream {
-				return fmt.Errorf("record of stream %q emitted on %q", r.Stream, stream)
-			}
-			old, ok := s.recs[stream][r.NativeID]
-			if ok && old.Version > r.Version {
-				continue
-			}
-			if r.Deleted {
-				delete(s.recs[stream], r.NativeID)
-				continue
-			}
-			s.recs[stream][r.NativeID] = connectors.StoredRecord{NativeID: r.NativeID, Version: r.Version, Payload: r.Payload}
-		}
-		if p.Cursor != nil {
-			s.cursors[stream] = p.Cursor
-		}
-		return nil
+		return s.CommitLocked(stream, p)
 	}
 }
 
 func (s *store) payload(stream, id string) map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.recs[stream][id]
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	r, ok := s.Recs[stream][id]
 	if !ok {
 		return nil
 	}
@@ -112,9 +53,9 @@ func (s *store) payload(stream, id string) map[string]any {
 }
 
 func (s *store) count(stream string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.recs[stream])
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	return len(s.Recs[stream])
 }
 
 // clock is a settable test clock shared by the fake and the connector.
@@ -199,9 +140,9 @@ func (h *harness) cursor(stream string, full bool) json.RawMessage {
 	if full {
 		return nil
 	}
-	h.store.mu.Lock()
-	defer h.store.mu.Unlock()
-	return h.store.cursors[stream]
+	h.store.Mu.Lock()
+	defer h.store.Mu.Unlock()
+	return h.store.Cursors[stream]
 }
 
 // sync runs every stream in order, like `pmohub sync`.

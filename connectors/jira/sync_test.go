@@ -187,11 +187,11 @@ func TestCursorNotAdvancedPastUnwrittenData(t *testing.T) {
 		t.Fatal("want the emit error")
 	}
 	var cur issuesCursor
-	if err := json.Unmarshal(h.store.cursors[StreamIssues], &cur); err != nil {
+	if err := json.Unmarshal(h.store.Cursors[StreamIssues], &cur); err != nil {
 		t.Fatal(err)
 	}
 	var newest time.Time
-	for id := range h.store.recs[StreamIssues] {
+	for id := range h.store.Recs[StreamIssues] {
 		p := h.store.payload(StreamIssues, id)
 		u, _ := parseJiraTime(p["fields"].(map[string]any)["updated"].(string))
 		if u.After(newest) {

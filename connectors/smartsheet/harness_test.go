@@ -15,80 +15,26 @@ import (
 	"time"
 
 	"github.com/pmohub/pmohub/connectors"
+	"github.com/pmohub/pmohub/connectors/conntest"
 	ss "github.com/pmohub/pmohub/connectors/smartsheet/smartsheetfake"
 )
 
 const testToken = "tok-SECRET-1234567890"
 
-// store is an in-memory raw layer: it commits emitted pages the way the engine does
-// (newer versions win, tombstones remove) and keeps each stream's cursor.
+// store is the shared in-test raw layer, counting the pages emitted.
 type store struct {
-	mu      sync.Mutex
-	recs    map[string]map[string]connectors.StoredRecord
-	cursors map[string]json.RawMessage
-	pages   int
+	*conntest.Store
+	pages int
 }
 
-func newStore() *store {
-	return &store{recs: map[string]map[string]connectors.StoredRecord{}, cursors: map[string]json.RawMessage{}}
-}
-
-func (s *store) NativeIDs(_ context.Context, stream string) (map[string]uint64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := map[string]uint64{}
-	for id, r := range s.recs[stream] {
-		out[id] = r.Version
-	}
-	return out, nil
-}
-
-func (s *store) Records(_ context.Context, stream string, ids []string, fn func(connectors.StoredRecord) error) error {
-	s.mu.Lock()
-	var list []connectors.StoredRecord
-	if ids == nil {
-		for _, r := range s.recs[stream] {
-			list = append(list, r)
-		}
-	} else {
-		for _, id := range ids {
-			if r, ok := s.recs[stream][id]; ok {
-				list = append(list, r)
-			}
-		}
-	}
-	s.mu.Unlock()
-	for _, r := range list {
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func newStore() *store { return &store{Store: conntest.New()} }
 
 func (s *store) emit(stream string) connectors.Emit {
 	return func(_ context.Context, p connectors.Page) error {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.recs[stream] == nil {
-			s.recs[stream] = map[string]connectors.StoredRecord{}
-		}
-		for _, r := range p.Records {
-			if r.Stream != stream {
-				return fmt.Errorf("record of stream %q emitted on %q", r.Stream, stream)
-			}
-			old, ok := s.recs[stream][r.NativeID]
-			if ok && old.Version > r.Version {
-				continue
-			}
-			if r.Deleted {
-				delete(s.recs[stream], r.NativeID)
-				continue
-			}
-			s.recs[stream][r.NativeID] = connectors.StoredRecord{NativeID: r.NativeID, Version: r.Version, Payload: r.Payload}
-		}
-		if p.Cursor != nil {
-			s.cursors[stream] = p.Cursor
+		s.Mu.Lock()
+		defer s.Mu.Unlock()
+		if err := s.CommitLocked(stream, p); err != nil {
+			return err
 		}
 		s.pages++
 		return nil
@@ -97,11 +43,11 @@ func (s *store) emit(stream string) connectors.Emit {
 
 func (s *store) row(t *testing.T, id string) *RowPayload {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.recs[StreamRows][id]
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	r, ok := s.Recs[StreamRows][id]
 	if !ok {
-		t.Fatalf("row %s not stored; have %v", id, keys(s.recs[StreamRows]))
+		t.Fatalf("row %s not stored; have %v", id, keys(s.Recs[StreamRows]))
 	}
 	var p RowPayload
 	if err := json.Unmarshal(r.Payload, &p); err != nil {
@@ -112,9 +58,9 @@ func (s *store) row(t *testing.T, id string) *RowPayload {
 
 func (s *store) sheet(t *testing.T, id int64) *SheetPayload {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.recs[StreamSheets][fmt.Sprint(id)]
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	r, ok := s.Recs[StreamSheets][fmt.Sprint(id)]
 	if !ok {
 		t.Fatalf("sheet %d not stored", id)
 	}
@@ -126,9 +72,9 @@ func (s *store) sheet(t *testing.T, id int64) *SheetPayload {
 }
 
 func (s *store) count(stream string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.recs[stream])
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	return len(s.Recs[stream])
 }
 
 func keys[V any](m map[string]V) []string {
@@ -204,9 +150,9 @@ func (h *harness) env() *connectors.Env {
 
 // sync runs one stream from its saved cursor.
 func (h *harness) sync(stream string, full bool) error {
-	h.store.mu.Lock()
-	cur := h.store.cursors[stream]
-	h.store.mu.Unlock()
+	h.store.Mu.Lock()
+	cur := h.store.Cursors[stream]
+	h.store.Mu.Unlock()
 	req := connectors.SyncRequest{Stream: stream, Cursor: cur, Full: full, Env: h.env()}
 	return h.conn.Sync(context.Background(), req, h.store.emit(stream))
 }

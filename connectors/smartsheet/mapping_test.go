@@ -24,7 +24,7 @@ func mapAll(t *testing.T, h *harness) map[string]map[string]map[string]any {
 	}
 	out := map[string]map[string]map[string]any{}
 	for _, stream := range []string{StreamRows, StreamSheets} {
-		for id, rec := range h.store.recs[stream] {
+		for id, rec := range h.store.Recs[stream] {
 			rows, problems := mp.Map(mappings.Record{Stream: stream, NativeID: id, Payload: rec.Payload})
 			for _, p := range problems {
 				t.Logf("mapping problem: %+v", p)

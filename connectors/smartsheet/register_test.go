@@ -54,7 +54,7 @@ func TestRegisterFillsProjectsAndMembers(t *testing.T) {
 	// Deleting a keyed register row tombstones its key.
 	f.DeleteRow(reg, alpha)
 	h.mustSync()
-	if _, ok := h.store.recs[StreamRows][fmt.Sprintf("%d/PRJ-001", reg)]; ok {
+	if _, ok := h.store.Recs[StreamRows][fmt.Sprintf("%d/PRJ-001", reg)]; ok {
 		t.Error("deleted register row still stored")
 	}
 	if got := h.store.sheet(t, reg).Members; len(got) != 0 {

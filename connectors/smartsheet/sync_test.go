@@ -118,7 +118,7 @@ func TestEditsBecomeTransitionsAtModifiedAt(t *testing.T) {
 		t.Errorf("history after second change %+v", d.StatusHistory)
 	}
 	// A re-read of the same data (lost cursor) keeps the history and adds nothing.
-	h.store.cursors[StreamRows] = nil
+	h.store.Cursors[StreamRows] = nil
 	h.mustSync()
 	if again := h.store.row(t, rid(p.sheet, p.design)); !reflect.DeepEqual(again.StatusHistory, d.StatusHistory) {
 		t.Errorf("re-read changed history: %+v", again.StatusHistory)
@@ -149,7 +149,7 @@ func TestIndentOutdentAndDeletions(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.mustSync()
-	if got := keys(h.store.recs[StreamRows]); !reflect.DeepEqual(got, []string{rid(p.sheet, p.build)}) {
+	if got := keys(h.store.Recs[StreamRows]); !reflect.DeepEqual(got, []string{rid(p.sheet, p.build)}) {
 		t.Errorf("after deleting the phase, stored rows %v", got)
 	}
 }
