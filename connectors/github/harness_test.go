@@ -37,10 +37,6 @@ func (s *memStore) emit(stream string) connectors.Emit {
 	}
 }
 
-type testErr struct{ s string }
-
-func (e *testErr) Error() string { return e.s }
-
 func (s *memStore) get(stream, id string) (connectors.StoredRecord, bool) {
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
