@@ -25,7 +25,13 @@ type ProjectDetail struct {
 	Milestones   []Milestone `json:"milestones"`
 	OverdueItems []Item      `json:"overdue_items"`
 	StaleItems   []Item      `json:"stale_items"`
+	// ListLimit caps each list: the summary carries the totals (overdue, stale), and
+	// /api/v1/items pages through all of them.
+	ListLimit int `json:"list_limit"`
 }
+
+// projectListLimit keeps a project page light when a project has thousands of late items.
+const projectListLimit = 500
 
 // Project reads one project's summary, members, milestones, overdue and stale items.
 func (r *Reader) Project(ctx context.Context, id string) (ProjectDetail, error) {
@@ -50,18 +56,17 @@ FROM %[4]s WHERE %[5]s AND scope != '' GROUP BY source, scope`,
 	}
 	d.Members = nonNil(rows)
 	d.Milestones = miles
-	items, err := r.flowItems(ctx, f, "overdue = 1 OR stale = 1", "isNull(due_date), due_date, key")
-	if err != nil {
-		return d, fmt.Errorf("project items: %w", err)
-	}
+	d.ListLimit = projectListLimit
 	d.OverdueItems, d.StaleItems = []Item{}, []Item{}
-	for _, it := range items {
-		if it.Overdue == 1 {
-			d.OverdueItems = append(d.OverdueItems, it)
+	for _, l := range []struct {
+		cond string
+		into *[]Item
+	}{{"overdue = 1", &d.OverdueItems}, {"stale = 1", &d.StaleItems}} {
+		items, err := r.flowItems(ctx, f, l.cond, fmt.Sprintf("isNull(due_date), due_date, key LIMIT %d", projectListLimit))
+		if err != nil {
+			return d, fmt.Errorf("project items: %w", err)
 		}
-		if it.Stale == 1 {
-			d.StaleItems = append(d.StaleItems, it)
-		}
+		*l.into = items
 	}
 	return d, nil
 }

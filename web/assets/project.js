@@ -65,13 +65,17 @@
         markLine: aging.p85_cycle_days == null ? undefined : { symbol: "none", silent: true, data: [pline("p85", aging.p85_cycle_days, "#b86e00")] } }] });
   }
 
-  const fillTable = (tableId, rows, cells, empty) => {
+  const fillTable = (tableId, rows, cells, empty, total) => {
     const tb = document.querySelector(`#${tableId} tbody`);
     if (!rows.length) { tb.append(el("tr", {}, el("td", { colspan: 4, class: "muted" }, empty))); return; }
     tb.append(...rows.map((r) => el("tr", { "data-item": r.item_id }, cells(r).map((c) => el("td", {}, c)))));
+    if (total > rows.length) {
+      // the page lists the first ones; /api/v1/items pages through the rest
+      tb.append(el("tr", {}, el("td", { colspan: 4, class: "muted" }, `Showing ${num(rows.length)} of ${num(total)}.`)));
+    }
   };
-  fillTable("overdue", p.overdue_items, (i) => [itemLink(i), i.title, i.status, el("span", { class: "late" }, date(i.due_date))], "Nothing overdue.");
-  fillTable("stale", p.stale_items, (i) => [itemLink(i), i.title, i.status, date(i.updated_at)], "Nothing stale.");
+  fillTable("overdue", p.overdue_items, (i) => [itemLink(i), i.title, i.status, el("span", { class: "late" }, date(i.due_date))], "Nothing overdue.", p.overdue);
+  fillTable("stale", p.stale_items, (i) => [itemLink(i), i.title, i.status, date(i.updated_at)], "Nothing stale.", p.stale);
   fillTable("milestones", p.milestones, (m) => [itemLink(m), m.status, el("span", { class: m.overdue ? "late" : "" }, date(m.due_date))], "No milestones.");
   fillTable("members", p.members, (m) => [m.member_kind, m.member_ref, m.source, num(m.items)], "No members recorded.");
 })();
