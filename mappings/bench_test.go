@@ -1,6 +1,12 @@
 package mappings
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/pmohub/pmohub/connectors"
+	"github.com/pmohub/pmohub/warehouse"
+)
 
 // BenchmarkMapJiraIssue maps a realistic Jira issue (fields and a three-history changelog)
 // into work_items, transitions, people and project_members; records/s is the figure the
@@ -42,4 +48,63 @@ func BenchmarkDecodePayload(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkMapJiraIssueScoped is BenchmarkMapJiraIssue with a scoped status map (two
+// scopes, the second matching) and a fallback resolved_at: the cost of issue 7's features
+// against the plain mapping.
+func BenchmarkMapJiraIssueScoped(b *testing.B) {
+	base, err := DefaultFor("jira", read(b, "testdata/jira.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := Parse("scoped.yaml", []byte(`extends: default
+entities:
+  work_items:
+    fields:
+      status_category:
+        path: fields.status.name
+        values: {Done: done, "In Progress": in_progress}
+        scoped:
+          - when: {path: fields.project.key, equals: OPS}
+            values: {Resolved: done, Triage: todo}
+          - when: {path: fields.issuetype.name, in: [Bug, Story, Task, Epic]}
+            values: {"In Review": in_progress, "To Do": todo}
+        default: todo
+      resolved_at: {path: fields.resolutiondate, fallback: {last_transition: {to_category: [done, cancelled]}}}
+`), base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mp, err := m.Compile(jiraEnv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var statuses []json.RawMessage
+	if err := json.Unmarshal(read(b, "testdata/statuses.json"), &statuses); err != nil {
+		b.Fatal(err)
+	}
+	var recs []connectors.StoredRecord
+	for _, s := range statuses {
+		var id struct{ ID string }
+		_ = json.Unmarshal(s, &id)
+		recs = append(recs, connectors.StoredRecord{NativeID: id.ID, Payload: s})
+	}
+	if err := mp.SetLookup("statuses", recs); err != nil {
+		b.Fatal(err)
+	}
+	rec := Record{Stream: "issues", NativeID: "10042", Payload: read(b, "testdata/issue-with-changelog.json")}
+	rows, _ := mp.Map(rec)
+	if wi := rowsOf(rows, warehouse.WorkItems); len(wi) != 1 || wi[0]["status_category"] == "" {
+		b.Fatalf("work items %v", wi)
+	}
+	b.SetBytes(int64(len(rec.Payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rows, probs := mp.Map(rec)
+		if len(rows) != 6 || len(probs) != 0 {
+			b.Fatalf("rows %d problems %v", len(rows), probs)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }

@@ -28,6 +28,8 @@ type Mapper struct {
 	streams    []string
 	lkStreams  []string
 	sourceKind any // env.SourceKind, boxed once for every row
+	// identities: alias → canonical, as written and lower-cased
+	aliases, foldedAliases map[string]string
 }
 
 // colKind is the Go type a column takes in a Row.
@@ -131,6 +133,7 @@ type cfield struct {
 	elem      string
 	values    map[string]string
 	folded    map[string]string
+	scopes    []*scope // scoped value maps, tried before values
 	def       *val
 	trim      bool
 	deps      []string
@@ -159,6 +162,7 @@ func (m *Mapping) Compile(env Env) (*Mapper, error) {
 			c.mp.blocks = append(c.mp.blocks, b)
 		}
 	}
+	c.identities(m.Identities)
 	// Transitions first: work_items' first_transition reads them.
 	sort.SliceStable(c.mp.blocks, func(i, j int) bool {
 		return c.mp.blocks[i].table == warehouse.Transitions && c.mp.blocks[j].table != warehouse.Transitions
@@ -346,7 +350,9 @@ func (c *compiler) block(name string, e *Entity) *block {
 		}
 	}
 	for _, f := range b.fields {
-		f.src = bindFrom(f.src, idx)
+		for _, s := range f.sources() {
+			bindFrom(s, idx)
+		}
 	}
 	for _, cd := range b.post {
 		cd.src = &fromSrc{name: cd.from, idx: idx[cd.from]}
@@ -380,8 +386,10 @@ func splitAll(segs []seg) [][]seg {
 // checkLevels resolves @ to the innermost level and checks @N against the block's each.
 func (c *compiler) checkLevels(b *block, e *Entity, key string) {
 	for _, f := range b.fields {
-		for _, p := range pathsOf(f.src) {
-			c.checkLevel(b, p, f.pos, key+".fields."+f.name)
+		for _, s := range f.sources() {
+			for _, p := range pathsOf(s) {
+				c.checkLevel(b, p, f.pos, key+".fields."+f.name)
+			}
 		}
 	}
 	for _, cd := range b.pre {

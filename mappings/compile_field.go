@@ -2,15 +2,15 @@ package mappings
 
 import (
 	"regexp"
-	"sort"
 	"strings"
-
-	"github.com/pmohub/pmohub/warehouse"
 )
 
 // field compiles one field definition into cf.
 func (c *compiler) field(b *block, e *Entity, f *Field, cf *cfield, key string) {
 	cf.src = c.source(b, f, key, &cf.deps, true)
+	if f.Fallback != nil {
+		cf.src = c.fallback(b, f.Fallback, key+".fallback", &cf.deps, cf.src)
+	}
 	if f.Type != "" {
 		t, ok := typeNames[f.Type]
 		if !ok {
@@ -40,8 +40,17 @@ func (c *compiler) field(b *block, e *Entity, f *Field, cf *cfield, key string) 
 		if len(f.Values) > 0 {
 			c.add(f.at("values"), key+".values", "a value map does not apply to type %s", cf.typ)
 		}
+		if len(f.Scoped) > 0 {
+			c.add(f.at("scoped"), key+".scoped", "a value map does not apply to type %s", cf.typ)
+		}
 	default:
-		c.values(f, cf, key)
+		if len(f.Values) > 0 {
+			cf.values, cf.folded = c.valueMap(f.Values, cf.typ, f.at("values"), key+".values")
+		}
+		c.scopes(b, f, cf, key)
+		if len(f.Values) == 0 && len(f.Scoped) > 0 {
+			cf.valuesPos = f.at("scoped") // where unmapped values are reported
+		}
 	}
 	if f.Default != nil {
 		v, msg := convert(strVal(*f.Default), cf.typ, "", true)
@@ -50,12 +59,7 @@ func (c *compiler) field(b *block, e *Entity, f *Field, cf *cfield, key string) 
 		}
 		cf.def = &v
 	}
-	if f.FirstTransition != nil || f.LastTransition != nil {
-		if b.table != warehouse.WorkItems {
-			c.add(f.Pos, key, "first_transition and last_transition apply to work_items only")
-		}
-		b.needsTx = true
-	}
+	c.checkTx(b, f, key)
 }
 
 // source compiles the one source a field (or a lookup's by) names.
@@ -193,6 +197,11 @@ func (c *compiler) lookup(b *block, l *Lookup, key string, deps *[]string) sourc
 	}
 	s.ix = ix
 	s.by = c.source(b, l.By, key+".by", deps, false)
+	for _, k := range []string{"fallback", "scoped"} {
+		if l.By.has(k) {
+			c.add(l.By.at(k), key+".by."+k, "%s cannot be used in a lookup's by", k)
+		}
+	}
 	return s
 }
 
@@ -267,6 +276,9 @@ func walkSrc(s source, fn func(source)) {
 		}
 	case *lookupSrc:
 		walkSrc(x.by, fn)
+	case *fallbackSrc:
+		walkSrc(x.first, fn)
+		walkSrc(x.then, fn)
 	}
 }
 
@@ -294,32 +306,4 @@ func pathsOf(s source) []*Path {
 		}
 	})
 	return out
-}
-
-// values compiles a value map: exact keys, and lower-cased keys for the second try.
-func (c *compiler) values(f *Field, cf *cfield, key string) {
-	if len(f.Values) == 0 {
-		return
-	}
-
-	cf.values = f.Values
-	cf.folded = make(map[string]string, len(f.Values))
-	keys := make([]string, 0, len(f.Values))
-	for k := range f.Values {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		to := f.Values[k]
-		lk := strings.ToLower(k)
-		if _, dup := cf.folded[lk]; !dup {
-			cf.folded[lk] = to
-		}
-		if to == "" || cf.typ == typeList {
-			continue
-		}
-		if _, msg := convert(strVal(to), cf.typ, "", false); msg != "" {
-			c.add(f.at("values"), key+".values."+k, "%s", msg)
-		}
-	}
 }

@@ -66,7 +66,10 @@ func DefaultFor(kind string, builtin []byte) (*Mapping, error) {
 // merge lays over on top of base: entities named in over replace base's entity keys they
 // set, fields replace base's fields one by one, and null removes an entity or field.
 func merge(base, over *Mapping) *Mapping {
-	out := &Mapping{Meta: over.Meta, Version: over.Version, Extends: over.Extends, Entities: map[string]*Entity{}}
+	out := &Mapping{Meta: over.Meta, Version: over.Version, Extends: over.Extends, Entities: map[string]*Entity{}, Identities: base.Identities}
+	if over.has("identities") {
+		out.Identities = over.Identities // replaced whole; null removes the built-in one
+	}
 	for name, e := range base.Entities {
 		out.Entities[name] = cloneEntity(e)
 	}

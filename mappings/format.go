@@ -6,10 +6,24 @@ package mappings
 
 // Mapping is one parsed mapping file (possibly merged over the kind's default).
 type Mapping struct {
-	Meta     `yaml:"-"`
-	Version  int                `yaml:"version" doc:"Format version; 1."`
-	Extends  string             `yaml:"extends" doc:"'default' starts from the source kind's built-in mapping; entities and fields named here replace the built-in ones, one by one (null removes one)." enum:"default"`
-	Entities map[string]*Entity `yaml:"entities" doc:"Entity blocks by name; the name is the canonical entity (work_items, projects, project_members, transitions, people, links) unless 'table' says otherwise."`
+	Meta       `yaml:"-"`
+	Version    int                `yaml:"version" doc:"Format version; 1."`
+	Extends    string             `yaml:"extends" doc:"'default' starts from the source kind's built-in mapping; entities and fields named here replace the built-in ones, one by one (null removes one)." enum:"default"`
+	Entities   map[string]*Entity `yaml:"entities" doc:"Entity blocks by name; the name is the canonical entity (work_items, projects, project_members, transitions, people, links) unless 'table' says otherwise."`
+	Identities *Identities        `yaml:"identities" doc:"How people named differently in different tools are matched to one person."`
+}
+
+// Identities matches people across tools.
+type Identities struct {
+	Meta    `yaml:"-"`
+	Aliases []*Alias `yaml:"aliases" doc:"One person's other names: person ids (source:native id) or emails that are the canonical one."`
+}
+
+// Alias names one person's canonical identity and the other names it goes by.
+type Alias struct {
+	Meta      `yaml:"-"`
+	Canonical string  `yaml:"canonical" doc:"The identity the others resolve to (an email or a person id)." required:"true"`
+	Also      Strings `yaml:"also" doc:"Person ids (acme-gh:ana) or emails that are the same person; matched case-insensitively." required:"true"`
 }
 
 // Entity is one block producing rows of a canonical entity.
@@ -39,10 +53,19 @@ type Field struct {
 	Type            string            `yaml:"type" doc:"How to read the value; defaults to the column's own type." enum:"string,number,time,date,bool,list,map"`
 	Elem            string            `yaml:"elem" doc:"With type list: the key taken from each object of the list (name)."`
 	Values          map[string]string `yaml:"values" doc:"Value map applied after conversion: exact match first, then case-insensitive. A value it does not map becomes the default (or empty, counted as a problem)."`
+	Scoped          []*ValueScope     `yaml:"scoped" doc:"Value maps for some records only (a project, an issue type, a tab whose workflow differs): the first scope whose condition holds is tried before values."`
 	Default         *string           `yaml:"default" doc:"Used when the value is empty or not in the value map."`
+	Fallback        *Field            `yaml:"fallback" doc:"Another source, used when the field's own source gives nothing; the field's type, values and default apply to it."`
 	Trim            *bool             `yaml:"trim" doc:"Trim surrounding spaces (default true for column, false otherwise)."`
 	AllowPartial    bool              `yaml:"allow_partial" doc:"A template keeps its text when a placeholder is empty (default: the whole template is empty)."`
 	Name            string            `yaml:"-"`
+}
+
+// ValueScope is a value map that applies where its condition holds.
+type ValueScope struct {
+	Meta   `yaml:"-"`
+	When   *Condition        `yaml:"when" doc:"The condition, as in where: {path|column|from|expr: ..., equals|in|not_equals|present|matches: ...}." required:"true"`
+	Values map[string]string `yaml:"values" doc:"The value map for these records, tried before the field's own values." required:"true"`
 }
 
 // Lookup reads a value from another stream: the record whose Key equals By.

@@ -255,14 +255,18 @@ func goValue(k colKind, v val) any {
 // compute runs a field's pipeline: source, conversion, value map, default.
 func (f *cfield) compute(c *rowCtx) val {
 	v := f.src.eval(c)
-	if f.values != nil && f.typ != typeList && !v.empty() {
+	var sc *scope
+	if len(f.scopes) > 0 && !v.empty() {
+		sc = f.scopeFor(c)
+	}
+	if f.hasMap() && f.typ != typeList && !v.empty() {
 		// Scalars are mapped by their text before conversion, so that
 		// {S: 1, M: 3} can turn sizes into numbers.
 		s := v.text()
 		if f.trim {
 			s = strings.TrimSpace(s)
 		}
-		to, ok := f.lookupValue(s)
+		to, ok := f.lookupValue(sc, s)
 		if !ok && f.def == nil {
 			c.problem(f.problem, "value "+quote(s)+" is not in the value map")
 		}
@@ -275,8 +279,8 @@ func (f *cfield) compute(c *rowCtx) val {
 	if msg != "" {
 		c.problem(f.problem, msg)
 	}
-	if f.values != nil && f.typ == typeList && !v.empty() {
-		v = f.mapList(v)
+	if f.hasMap() && f.typ == typeList && !v.empty() {
+		v = f.mapList(sc, v)
 	}
 	if v.empty() && f.def != nil {
 		return *f.def
@@ -284,20 +288,22 @@ func (f *cfield) compute(c *rowCtx) val {
 	return v
 }
 
-func (f *cfield) lookupValue(s string) (string, bool) {
-	if to, ok := f.values[s]; ok {
-		return to, true
+// lookupValue maps s with the scope's map (if any), then the field's own.
+func (f *cfield) lookupValue(sc *scope, s string) (string, bool) {
+	if sc != nil {
+		if to, ok := lookupIn(sc.values, sc.folded, s); ok {
+			return to, true
+		}
 	}
-	to, ok := f.folded[strings.ToLower(s)]
-	return to, ok
+	return lookupIn(f.values, f.folded, s)
 }
 
 // mapList maps a list element by element; an unmapped element becomes the default, or
 // stays as it is.
-func (f *cfield) mapList(v val) val {
+func (f *cfield) mapList(sc *scope, v val) val {
 	out := make([]string, 0, len(v.l))
 	for _, e := range v.l {
-		if to, ok := f.lookupValue(e); ok {
+		if to, ok := f.lookupValue(sc, e); ok {
 			e = to
 		} else if f.def != nil {
 			e = f.def.text()

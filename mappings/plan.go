@@ -29,7 +29,7 @@ func planFor(blocks []*block) *plan {
 		}
 		var srcs []source
 		for _, f := range b.fields {
-			srcs = append(srcs, f.src)
+			srcs = append(srcs, f.sources()...)
 		}
 		for _, cd := range b.pre {
 			srcs = append(srcs, cd.src)

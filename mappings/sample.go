@@ -194,7 +194,7 @@ func (s *Sample) Diagnostics() []Diagnostic {
 		}
 		var srcs []source
 		for _, f := range b.fields {
-			srcs = append(srcs, f.src)
+			srcs = append(srcs, f.sources()...)
 		}
 		for _, cd := range b.pre {
 			srcs = append(srcs, cd.src)

@@ -48,6 +48,9 @@ func Changes(old, new *Mapping) []string {
 		sorted = append(sorted, n)
 	}
 	sort.Strings(sorted)
+	if !sameShape(old.Identities, new.Identities) {
+		out = append(out, "changed identities")
+	}
 	for _, n := range sorted {
 		oe, ne := old.Entities[n], new.Entities[n]
 		switch {
