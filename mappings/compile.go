@@ -109,6 +109,8 @@ type block struct {
 	required []int     // non-nullable time columns: a row without them is skipped
 	shared   bool
 	defaults []engineDefault
+	// people: where the engine fills canonical_id from the identity aliases (-1: mapped).
+	canon personCols
 	needsTx  bool // reads transitions of the same record
 	txCols   txCols
 }
@@ -362,6 +364,10 @@ func (c *compiler) block(name string, e *Entity) *block {
 	}
 	if i, ok := cols["native_id"]; ok && b.colField[i] < 0 && len(b.each) == 0 {
 		b.defaults = append(b.defaults, engineDefault{col: i, kind: tNativeID})
+	}
+	b.canon = personCols{canonical: -1}
+	if i, ok := cols["canonical_id"]; ok && t == warehouse.People && b.colField[i] < 0 {
+		b.canon = personCols{canonical: i, id: cols["person_id"], email: cols["email"]}
 	}
 	if t == warehouse.Transitions {
 		b.txCols = txCols{at: cols["at"], field: cols["field"], toValue: cols["to_value"], toCategory: cols["to_category"]}

@@ -94,3 +94,25 @@ func (mp *Mapper) CanonicalPerson(id string) string {
 	}
 	return id
 }
+
+// personCols are the people columns the engine reads to fill canonical_id.
+type personCols struct{ canonical, id, email int }
+
+// canonicalFor is a person's canonical id from the aliases: the canonical name an alias of
+// the identity or of its e-mail points to ("email:<address>" when that name is an e-mail),
+// or "" when no alias names the person (the view then falls back to the e-mail).
+func (mp *Mapper) canonicalFor(id, email string) string {
+	cn := mp.CanonicalPerson(id)
+	if cn == id {
+		if email == "" {
+			return ""
+		}
+		if cn = mp.CanonicalPerson(email); cn == email {
+			return ""
+		}
+	}
+	if strings.Contains(cn, "@") {
+		return "email:" + strings.ToLower(strings.TrimSpace(cn))
+	}
+	return cn
+}

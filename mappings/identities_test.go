@@ -1,9 +1,12 @@
 package mappings
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pmohub/pmohub/warehouse"
 )
 
 const minimalEntities = "entities:\n  people:\n    stream: users\n    fields: {person_id: {path: id}}\n"
@@ -93,6 +96,35 @@ func TestIdentitiesExtendAndChanges(t *testing.T) {
 		changed := strings.Join(Changes(base, m), "; ")
 		if wantChange := len(tc.want) == 0 || tc.want["gh:b"] != ""; wantChange != strings.Contains(changed, "changed identities") {
 			t.Errorf("%q: changes %q", tc.text, changed)
+		}
+	}
+}
+
+// People rows get canonical_id from the aliases, by identity or by e-mail.
+func TestPeopleRowsCarryTheAliasCanonical(t *testing.T) {
+	mp := compile(t, `version: 1
+entities:
+  people:
+    stream: users
+    fields:
+      person_id:    {template: "{source}:{path:login}"}
+      display_name: {path: name}
+      email:        {path: email}
+identities:
+  aliases:
+    - {canonical: ana.lima@acme.example, also: ["src:ana", "Ana@Old-Domain.com"]}
+`)
+	for payload, want := range map[string]string{
+		`{"login":"ana","name":"Ana"}`:                            "email:ana.lima@acme.example",
+		`{"login":"al","email":"ana@old-domain.com"}`:             "email:ana.lima@acme.example",
+		`{"login":"zoe","email":"zoe@acme.example","name":"Zoe"}`: "",
+	} {
+		rows, probs := mp.Map(Record{Stream: "users", NativeID: "1", Payload: json.RawMessage(payload)})
+		if len(rows) != 1 || len(probs) != 0 {
+			t.Fatalf("%s: rows %v, problems %v", payload, rows, probs)
+		}
+		if got := rows[0].Values[warehouse.People.ColumnIndex("canonical_id")-len(warehouse.CanonicalHead)]; got != want {
+			t.Errorf("%s: canonical_id %q, want %q", payload, got, want)
 		}
 	}
 }

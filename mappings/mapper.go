@@ -170,6 +170,11 @@ func (b *block) row(c *rowCtx) (Row, bool) {
 			values[d.col] = c.mp.sourceKind // boxed once
 		}
 	}
+	if pc := b.canon; pc.canonical >= 0 {
+		id, _ := values[pc.id].(string)
+		email, _ := values[pc.email].(string)
+		values[pc.canonical] = c.mp.canonicalFor(id, email)
+	}
 	if b.attrCol >= 0 && len(b.attrs) > 0 {
 		m := values[b.attrCol].(map[string]string)
 		for _, fi := range b.attrs {

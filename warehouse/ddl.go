@@ -70,7 +70,11 @@ func (l Layout) currentView(t *Table) string {
 		return l.workItemsView(l.liveName(t), cols, where)
 	}
 	if t == People {
-		cols = append(cols, "if(email != '', concat('email:', lower(email)), person_id) AS canonical_id")
+		for i, c := range cols {
+			if c == "canonical_id" {
+				cols[i] = "multiIf(canonical_id != '', canonical_id, email != '', concat('email:', lower(email)), person_id) AS canonical_id"
+			}
+		}
 	}
 	return fmt.Sprintf("CREATE OR REPLACE VIEW %s%s AS\nSELECT %s\nFROM %s FINAL\nWHERE %s",
 		l.Q(l.liveName(t)), l.onCluster(), strings.Join(cols, ", "), l.Q(t.Storage()), where)

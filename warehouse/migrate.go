@@ -27,6 +27,21 @@ var Migrations = []Migration{
 		return out
 	}},
 	{2, "mapping history", func(l Layout) []string { return l.createStorage(MappingVersions) }},
+	{3, "people.canonical_id from identity aliases", func(l Layout) []string {
+		return l.addColumn(People, "canonical_id String AFTER email")
+	}},
+}
+
+// addColumn adds a column to a table's storage (and, on a cluster, to the local tables
+// behind the Distributed one).
+func (l Layout) addColumn(t *Table, def string) []string {
+	stmt := func(name string) string {
+		return fmt.Sprintf("ALTER TABLE %s%s ADD COLUMN IF NOT EXISTS %s", l.Q(name), l.onCluster(), def)
+	}
+	if l.Cluster == "" {
+		return []string{stmt(t.Storage())}
+	}
+	return []string{stmt(t.Storage() + "_local"), stmt(t.Storage())}
 }
 
 // views are recreated on every migrate: they hold no data, and recreating them keeps them

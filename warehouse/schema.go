@@ -131,13 +131,14 @@ var (
 	}
 	People = &Table{
 		Name: "people", Canonical: true, Key: []string{"person_id"},
-		Doc: "People, one row per identity in a tool; `canonical_id` matches identities across tools by e-mail.",
+		Doc: "People, one row per identity in a tool; `canonical_id` matches identities across tools (an alias from the mapping's identities, else the e-mail).",
 		Columns: []Column{
 			{"person_id", tStr, "`<source>:<native id>` (Jira account id, GitHub login, e-mail for sheets)."},
 			{"source_kind", tLC, "Kind of the source."},
 			{"native_id", tStr, "The identity in its tool."},
 			{"display_name", tStr, "Name."},
 			{"email", tStr, "E-mail where the tool exposes it."},
+			{"canonical_id", tStr, "The person across tools: the canonical name of a mapping identity alias, else `email:<address>` when the e-mail is known, else `person_id`."},
 		},
 	}
 	Links = &Table{

@@ -38,9 +38,6 @@ Times are UTC with millisecond precision.
 			}
 			fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", c.Name, strings.TrimSuffix(c.Type, " CODEC(ZSTD(3))"), c.Doc)
 		}
-		if t == People {
-			b.WriteString("| `canonical_id` | `String` | The person across tools: `email:<address>` when the e-mail is known, else `person_id`. |\n")
-		}
 		b.WriteString("\n")
 	}
 	return b.String()
