@@ -110,9 +110,9 @@ type block struct {
 	shared   bool
 	defaults []engineDefault
 	// people: where the engine fills canonical_id from the identity aliases (-1: mapped).
-	canon personCols
-	needsTx  bool // reads transitions of the same record
-	txCols   txCols
+	canon   personCols
+	needsTx bool // reads transitions of the same record
+	txCols  txCols
 }
 
 type engineDefault struct {
