@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
+	stdsync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pmohub/pmohub/connectors"
@@ -107,18 +110,15 @@ func (r *run) previous(ctx context.Context, stream string, recs []connectors.Rec
 func (r *run) derive(stream string, recs []connectors.Record, old map[string]warehouse.StoredRaw, now time.Time) (map[*warehouse.Table][]warehouse.Row, int) {
 	out := map[*warehouse.Table][]warehouse.Row{}
 	written := 0
-	for _, rec := range recs {
+	mapped := r.mapAll(stream, recs, old)
+	for i, rec := range recs {
 		prev, hadPrev := old[rec.NativeID]
 		if hadPrev && prev.Version > rec.Version {
 			continue // a late re-read of older data
 		}
 		ref := stream + "/" + rec.NativeID
-		var fresh []mappings.Row
-		if !rec.Deleted {
-			var probs []mappings.Problem
-			fresh, probs = r.mapper.Map(mappings.Record{Stream: stream, NativeID: rec.NativeID, Payload: rec.Payload})
-			r.report(probs)
-		}
+		fresh := mapped[i].fresh
+		r.report(mapped[i].probs)
 		keep := make(map[string]bool, len(fresh))
 		for _, row := range fresh {
 			keep[row.Table.Name+"\x00"+row.Key] = true
@@ -128,8 +128,7 @@ func (r *run) derive(stream string, recs []connectors.Record, old map[string]war
 		if !hadPrev {
 			continue
 		}
-		before, _ := r.mapper.Map(mappings.Record{Stream: stream, NativeID: rec.NativeID, Payload: prev.Payload})
-		for _, row := range before {
+		for _, row := range mapped[i].before {
 			if row.Shared || keep[row.Table.Name+"\x00"+row.Key] {
 				continue
 			}
@@ -137,6 +136,59 @@ func (r *run) derive(stream string, recs []connectors.Record, old map[string]war
 		}
 	}
 	return out, written
+}
+
+// mappedRecord is one record's rows under the mapping, and its previous payload's.
+type mappedRecord struct {
+	fresh, before []mappings.Row
+	probs         []mappings.Problem
+}
+
+// mapAll maps a batch's records (and their previous payloads) on all cores: mapping is
+// the committer's largest CPU cost and the Mapper is safe for concurrent use. Results
+// keep the batch's order, so rows and problem reports come out as a serial loop would.
+func (r *run) mapAll(stream string, recs []connectors.Record, old map[string]warehouse.StoredRaw) []mappedRecord {
+	out := make([]mappedRecord, len(recs))
+	one := func(i int) {
+		rec := recs[i]
+		prev, hadPrev := old[rec.NativeID]
+		if hadPrev && prev.Version > rec.Version {
+			return
+		}
+		if !rec.Deleted {
+			out[i].fresh, out[i].probs = r.mapper.Map(mappings.Record{Stream: stream, NativeID: rec.NativeID, Payload: rec.Payload})
+		}
+		if hadPrev {
+			out[i].before, _ = r.mapper.Map(mappings.Record{Stream: stream, NativeID: rec.NativeID, Payload: prev.Payload})
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(recs)/64+1)
+	if workers <= 1 {
+		for i := range recs {
+			one(i)
+		}
+		return out
+	}
+	var next atomic.Int64
+	var wg stdsync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				// chunks of 32 keep the shared counter off the hot path
+				start := int(next.Add(32)) - 32
+				if start >= len(recs) {
+					return
+				}
+				for i := start; i < min(start+32, len(recs)); i++ {
+					one(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // storageRow frames a mapped row with the bookkeeping columns.

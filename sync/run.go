@@ -17,10 +17,12 @@ import (
 )
 
 // Flush thresholds: ClickHouse wants few, large inserts, so pages are gathered up to
-// these sizes before a commit.
+// these sizes before a commit. 16 MiB rather than 4: a 100k-issue Jira sync spent a
+// quarter of its time on the parts (and merges) of small inserts; two batches in flight
+// cost about 100 MB more peak memory.
 const (
 	flushRecords = 5000
-	flushBytes   = 4 << 20
+	flushBytes   = 16 << 20
 )
 
 func (e *Engine) batchRecords() int {

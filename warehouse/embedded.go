@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -67,7 +68,7 @@ func (e *Embedded) Insert(ctx context.Context, table string, columns []Column, r
 		b = new([]byte)
 	}
 	defer func() { *b = (*b)[:0]; e.buf.Put(b) }()
-	buf := (*b)[:0]
+	buf := slices.Grow((*b)[:0], rowBinarySize(rows)) // one allocation, not a doubling chain of payload copies
 	types, err := rowBinaryTypes(columns)
 	if err != nil {
 		return fmt.Errorf("insert into %s: %w", table, err)

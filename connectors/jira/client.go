@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	gojira "github.com/andygrunwald/go-jira"
@@ -33,6 +34,8 @@ type session struct {
 	env *connectors.Env
 	log *slog.Logger
 	now func() time.Time
+	// noBulk is set once the site turned out to lack the bulk changelog endpoint.
+	noBulk atomic.Bool
 }
 
 func (c *Connector) session(req connectors.SyncRequest) (*session, error) {

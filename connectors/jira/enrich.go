@@ -1,8 +1,10 @@
 package jira
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/pmohub/pmohub/connectors"
@@ -173,11 +175,18 @@ func (p *parsedIssue) record(ids customIDs, parentID func(key string) string) (c
 		}
 	}
 	people := map[string]bool{}
+	// seen maps a user's JSON as written to its id: the same few people author most
+	// histories, and decoding each copy again was a large share of a sync's CPU.
+	seen := map[string]string{}
 	addUser := func(raw []byte) string {
+		if id, ok := seen[string(raw)]; ok {
+			return id
+		}
 		var u jiraUser
 		if isNull(raw) || json.Unmarshal(raw, &u) != nil || u.id() == "" {
 			return ""
 		}
+		seen[string(raw)] = u.id()
 		if !people[u.id()] {
 			people[u.id()] = true
 			info.People = append(info.People, person{ID: u.id(), DisplayName: u.DisplayName, Email: u.EmailAddress, Active: u.Active})
@@ -189,13 +198,15 @@ func (p *parsedIssue) record(ids customIDs, parentID func(key string) string) (c
 	addUser(find(p.fields, "creator"))
 	top := p.top
 	if p.changelog != nil {
-		for _, h := range p.changelog.Histories {
+		hs := make([][]member, len(p.changelog.Histories))
+		for i, h := range p.changelog.Histories {
 			if ms, err := splitObject(h); err == nil {
+				hs[i] = ms
 				addUser(find(ms, "author"))
 			}
 		}
 		info.ChangelogTotal = len(p.changelog.Histories)
-		info.DoneAt = p.doneAt()
+		info.DoneAt = p.doneAtSplit(hs)
 	}
 	if info.People == nil {
 		info.People = []person{}
@@ -216,16 +227,25 @@ func (p *parsedIssue) record(ids customIDs, parentID func(key string) string) (c
 
 // replaceChangelog puts a complete history list in place of the truncated one.
 func (p *parsedIssue) replaceChangelog(histories []json.RawMessage) error {
-	cl := struct {
-		StartAt    int               `json:"startAt"`
-		MaxResults int               `json:"maxResults"`
-		Total      int               `json:"total"`
-		Histories  []json.RawMessage `json:"histories"`
-	}{0, len(histories), len(histories), histories}
-	raw, err := json.Marshal(cl)
-	if err != nil {
-		return err
+	// Written by hand: json.Marshal would re-validate and compact every history, which
+	// were already checked when their answer was decoded.
+	n := 64
+	for _, h := range histories {
+		n += len(h) + 1
 	}
+	raw := make([]byte, 0, n)
+	raw = append(raw, `{"startAt":0,"maxResults":`...)
+	raw = strconv.AppendInt(raw, int64(len(histories)), 10)
+	raw = append(raw, `,"total":`...)
+	raw = strconv.AppendInt(raw, int64(len(histories)), 10)
+	raw = append(raw, `,"histories":[`...)
+	for i, h := range histories {
+		if i > 0 {
+			raw = append(raw, ',')
+		}
+		raw = append(raw, h...)
+	}
+	raw = append(raw, "]}"...)
 	for i := range p.top {
 		if p.top[i].key == "changelog" {
 			p.top[i].val = raw
@@ -278,6 +298,15 @@ func (info *pmohubInfo) sprints(raw []byte) {
 // doneAt returns the created time of the last history that moved the issue into its
 // current status, when that status is in the done category; "" otherwise.
 func (p *parsedIssue) doneAt() string {
+	hs := make([][]member, len(p.changelog.Histories))
+	for i, h := range p.changelog.Histories {
+		hs[i], _ = splitObject(h)
+	}
+	return p.doneAtSplit(hs)
+}
+
+// doneAtSplit is doneAt on histories already split into members (nil where one did not).
+func (p *parsedIssue) doneAtSplit(hs [][]member) string {
 	var status struct {
 		ID       string `json:"id"`
 		Category struct {
@@ -288,27 +317,54 @@ func (p *parsedIssue) doneAt() string {
 		return ""
 	}
 	at, latest := "", time.Time{}
-	for _, raw := range p.changelog.Histories {
-		var h struct {
-			Created string `json:"created"`
-			Items   []struct {
-				Field string `json:"field"`
-				To    string `json:"to"`
-			} `json:"items"`
-		}
-		if json.Unmarshal(raw, &h) != nil {
+	for _, ms := range hs {
+		// Items are matched on their raw bytes: decoding every history of every done
+		// issue was the largest cost of building records.
+		if ms == nil || !movedTo(find(ms, "items"), status.ID) {
 			continue
 		}
-		t, err := parseJiraTime(h.Created)
+		var created string
+		if json.Unmarshal(find(ms, "created"), &created) != nil {
+			continue
+		}
+		t, err := parseJiraTime(created)
 		if err != nil {
 			continue
 		}
-		for _, it := range h.Items {
-			// the latest entry into the status, whatever order the histories come in
-			if it.Field == "status" && it.To == status.ID && !t.Before(latest) {
-				at, latest = h.Created, t
-			}
+		// the latest entry into the status, whatever order the histories come in
+		if !t.Before(latest) {
+			at, latest = created, t
 		}
 	}
 	return at
+}
+
+// movedTo reports whether a history's items hold a status change to the status id.
+func movedTo(items []byte, statusID string) bool {
+	if isNull(items) {
+		return false
+	}
+	els, err := splitArray(items)
+	if err != nil {
+		return false
+	}
+	for _, el := range els {
+		ms, err := splitObject(el)
+		if err == nil && jsonStringIs(find(ms, "field"), "status") && jsonStringIs(find(ms, "to"), statusID) {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonStringIs reports whether raw is the JSON string s.
+func jsonStringIs(raw []byte, s string) bool {
+	if len(raw) < 2 || raw[0] != '"' {
+		return false
+	}
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1:len(raw)-1]) == s
+	}
+	var v string
+	return json.Unmarshal(raw, &v) == nil && v == s
 }

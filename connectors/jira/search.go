@@ -200,6 +200,58 @@ func (s *session) sweepIDs(ctx context.Context, deploy string) (map[string]bool,
 // completeChangelogs fetches the full history of every issue whose embedded changelog
 // was cut short, a few issues at a time.
 func (s *session) completeChangelogs(ctx context.Context, deploy string, issues []*parsedIssue) error {
+	var truncated []*parsedIssue
+	for _, p := range issues {
+		if p.changelog.truncated() {
+			truncated = append(truncated, p)
+		}
+	}
+	if len(truncated) == 0 {
+		return nil
+	}
+	if deploy == deployCloud && !s.noBulk.Load() {
+		rest, err := s.completeBulk(ctx, truncated)
+		switch {
+		case bulkUnsupported(err):
+			s.log.Info("jira bulk changelog endpoint unavailable, reading changelogs per issue", "err", err)
+			s.noBulk.Store(true)
+		case err != nil:
+			return err
+		default:
+			truncated = rest
+		}
+	}
+	return s.completeEach(ctx, deploy, truncated)
+}
+
+// completeBulk completes changelogs with the bulk endpoint and returns the issues it
+// could not complete: absent from the answer, or with fewer histories than the search
+// announced. Those go through the per-issue endpoint, which also settles a 404.
+func (s *session) completeBulk(ctx context.Context, issues []*parsedIssue) ([]*parsedIssue, error) {
+	ids := make([]string, len(issues))
+	for i, p := range issues {
+		ids[i] = p.id
+	}
+	got, err := s.bulkChangelogs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var rest []*parsedIssue
+	for _, p := range issues {
+		hs, ok := got[p.id]
+		if !ok || len(hs) < p.changelog.Total {
+			rest = append(rest, p)
+			continue
+		}
+		if err := p.replaceChangelog(hs); err != nil {
+			return nil, err
+		}
+	}
+	return rest, nil
+}
+
+// completeEach fetches each truncated issue's history on its own, a few at a time.
+func (s *session) completeEach(ctx context.Context, deploy string, issues []*parsedIssue) error {
 	sem := make(chan struct{}, s.c.cfg.Concurrency)
 	var wg sync.WaitGroup
 	var mu sync.Mutex

@@ -91,8 +91,12 @@ func TestChangelogCompleted(t *testing.T) {
 		}
 		seen[id] = true
 	}
-	if n := h.fake.CountRequests("/changelog"); n != 3 {
-		t.Errorf("changelog requests = %d, want 3 pages of 100", n)
+	// One bulk request instead of 3 pages of 100 on the per-issue endpoint.
+	if n, bulk := h.fake.CountRequests("/changelog"), h.fake.CountRequests("/changelog/bulkfetch"); n != 1 || bulk != 1 {
+		t.Errorf("changelog requests = %d (bulk %d), want one bulk request", n, bulk)
+	}
+	if got := hs[0].(map[string]any)["created"]; got != long.Changelog[0].Created.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05.000-0700") {
+		t.Errorf("first history created %v, want Jira's time format", got)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -210,3 +211,79 @@ func TestFakeBehaviour(t *testing.T) {
 }
 
 func mustJSON(v any) []byte { b, _ := json.Marshal(v); return b }
+
+// The fake's own encoder must write what encoding/json writes.
+func TestEncoderMatchesEncodingJSON(t *testing.T) {
+	sp := 2.5
+	vals := []any{
+		obj{"a": 1, "b": "x\"y\\z\n\u2028é<>&", "c": nil, "d": []any{true, false, 3, obj{}}, "e": []string{"p", "q"},
+			"f": []obj{{"z": 1, "y": 2}}, "g": sp, "h": &sp, "i": []string(nil), "j": obj(nil), "k": "\xff"},
+		[]any{}, "plain", 12,
+	}
+	for _, v := range vals {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		got := append(appendJSON(nil, v), '\n')
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("appendJSON(%v)\n got %s\nwant %s", v, got, want.Bytes())
+		}
+	}
+}
+
+func TestFakeBulkChangelog(t *testing.T) {
+	s := started(t)
+	_, got := call(t, s, "POST", "/rest/api/3/changelog/bulkfetch", `{"issueIdsOrKeys":["EX-1","EX-404"],"maxResults":30}`)
+	real := fixture(t, "changelog-bulkfetch-cursor.atlassian-openapi.json")
+	sameKeys(t, "bulk changelog", real, got)
+	sameKeys(t, "issue changelog", first(real, "issueChangeLogs"), first(got, "issueChangeLogs"))
+	sameKeys(t, "bulk history", first(first(real, "issueChangeLogs"), "changeHistories"), first(first(got, "issueChangeLogs"), "changeHistories"))
+	hs := first(got, "issueChangeLogs").(map[string]any)["changeHistories"].([]any)
+	if len(hs) != 30 {
+		t.Fatalf("first page has %d histories, want 30", len(hs))
+	}
+	if _, ok := hs[0].(map[string]any)["created"].(float64); !ok {
+		t.Errorf("created is %T, want a number as in the fixture", hs[0].(map[string]any)["created"])
+	}
+	tok := got.(map[string]any)["nextPageToken"].(string)
+	_, next := call(t, s, "POST", "/rest/api/3/changelog/bulkfetch", `{"issueIdsOrKeys":["EX-1","EX-404"],"maxResults":30,"nextPageToken":"`+tok+`"}`)
+	rest := first(next, "issueChangeLogs").(map[string]any)["changeHistories"].([]any)
+	if len(rest) != 15 || next.(map[string]any)["nextPageToken"] != nil {
+		t.Errorf("second page: %d histories, token %v", len(rest), next.(map[string]any)["nextPageToken"])
+	}
+	if code, _ := call(t, s, "POST", "/rest/api/3/changelog/bulkfetch", `{"issueIdsOrKeys":["EX-1"],"nextPageToken":"`+tok+`"}`); code != 400 {
+		t.Errorf("token with other issues: %d", code)
+	}
+}
+
+// historyObj is the map form of a history, as the fake used to build it.
+func historyObj(s *Server, h History, v int) obj {
+	items := make([]any, 0, len(h.Items))
+	for _, it := range h.Items {
+		items = append(items, obj{"field": it.Field, "fieldtype": "jira", "fieldId": it.FieldID, "from": nilIfEmpty(it.From), "fromString": nilIfEmpty(it.FromString),
+			"to": nilIfEmpty(it.To), "toString": nilIfEmpty(it.ToString)})
+	}
+	return obj{"id": h.ID, "author": s.renderUser(h.Author, v), "created": s.fmtTime(h.Created), "items": items}
+}
+
+func TestHistoryRenderedAsMapWould(t *testing.T) {
+	for _, d := range []Deployment{Cloud, DataCenter} {
+		s := New(d)
+		s.HTTP = &httptest.Server{URL: "http://jira.example"}
+		at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+		for _, h := range []History{
+			{ID: "1", Author: &User{AccountID: "a\"1", Name: "n", DisplayName: "Zoë \\ Q", Email: "z@x", TimeZone: "UTC"}, Created: at,
+				Items: []ChangeItem{{Field: "status", FieldID: "status", From: "1", FromString: "To Do", To: "3", ToString: "In Progress"}, {Field: "labels"}}},
+			{ID: "2", Created: at},
+		} {
+			got := s.renderHistory(h, 3, false)
+			want := appendJSON(nil, historyObj(s, h, 3))
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s history:\n got %s\nwant %s", d, got, want)
+			}
+		}
+	}
+}

@@ -42,9 +42,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, JQL: s.lastJQL, Status: bw.status})
 	s.mu.Unlock()
 	if bw.hasVal {
-		enc := json.NewEncoder(&bw.buf)
-		enc.SetEscapeHTML(false)
-		_ = enc.Encode(bw.val)
+		bw.buf.Write(append(appendJSON(make([]byte, 0, 64<<10), bw.val), '\n'))
 	}
 	for k, v := range bw.h {
 		w.Header()[k] = v
@@ -156,6 +154,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusGone, "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046")
 	case rest == "search":
 		s.handleSearchDC(w, r, v)
+	case rest == "changelog/bulkfetch" && s.Deployment == Cloud && r.Method == http.MethodPost:
+		s.handleBulkChangelog(w, r, v)
 	case rest == "search/jql" && s.Deployment == Cloud:
 		s.handleSearchJQL(w, r, v)
 	case rest == "search/approximate-count" && s.Deployment == Cloud && r.Method == http.MethodPost:
@@ -341,7 +341,7 @@ func (s *Server) handleChangelog(w http.ResponseWriter, r *http.Request, v int, 
 	end := min(start+n, len(is.Changelog))
 	vals := make([]any, 0, end-start)
 	for _, h := range is.Changelog[start:end] {
-		vals = append(vals, s.renderHistory(h, v))
+		vals = append(vals, s.renderHistory(h, v, false))
 	}
 	self := fmt.Sprintf("%s/issue/%s/changelog?startAt=%d&maxResults=%d", s.api(v), idOrKey, start, n)
 	out := obj{"self": self, "maxResults": n, "startAt": start, "total": len(is.Changelog), "isLast": end >= len(is.Changelog), "values": vals}
