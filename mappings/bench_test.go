@@ -1,10 +1,8 @@
 package mappings
 
 import (
-	"encoding/json"
 	"testing"
 
-	"github.com/pmohub/pmohub/connectors"
 	"github.com/pmohub/pmohub/warehouse"
 )
 
@@ -76,23 +74,7 @@ entities:
 	if err != nil {
 		b.Fatal(err)
 	}
-	mp, err := m.Compile(jiraEnv)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var statuses []json.RawMessage
-	if err := json.Unmarshal(read(b, "testdata/statuses.json"), &statuses); err != nil {
-		b.Fatal(err)
-	}
-	var recs []connectors.StoredRecord
-	for _, s := range statuses {
-		var id struct{ ID string }
-		_ = json.Unmarshal(s, &id)
-		recs = append(recs, connectors.StoredRecord{NativeID: id.ID, Payload: s})
-	}
-	if err := mp.SetLookup("statuses", recs); err != nil {
-		b.Fatal(err)
-	}
+	mp := compileJira(b, m)
 	rec := Record{Stream: "issues", NativeID: "10042", Payload: read(b, "testdata/issue-with-changelog.json")}
 	rows, _ := mp.Map(rec)
 	if wi := rowsOf(rows, warehouse.WorkItems); len(wi) != 1 || wi[0]["status_category"] == "" {

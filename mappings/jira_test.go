@@ -30,6 +30,12 @@ func jiraMapper(t testing.TB) *Mapper {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return compileJira(t, m)
+}
+
+// compileJira compiles a Jira mapping and loads the statuses lookup it reads.
+func compileJira(t testing.TB, m *Mapping) *Mapper {
+	t.Helper()
 	mp, err := m.Compile(jiraEnv)
 	if err != nil {
 		t.Fatal(err)
