@@ -167,6 +167,9 @@ func TestDemoDashboardInChromium(t *testing.T) {
 	for end := time.Now().Add(30 * time.Second); time.Now().Before(end) && !moved; time.Sleep(500 * time.Millisecond) {
 		moved = sourcesState(url) != first
 	}
+	if !moved {
+		t.Fatal("no scheduled sync ran within 30 s while the organisation kept changing")
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(problems) > 0 {
