@@ -8,7 +8,8 @@ import (
 	"unicode/utf8"
 )
 
-// AppendJSONRow encodes one row as a JSONEachRow line in the shapes ClickHouse parses for
+// AppendJSONRow (test only: the benchmark writes the file chDB loads for comparison)
+// encodes one row as a JSONEachRow line in the shapes ClickHouse parses for
 // the column types of the model.
 func AppendJSONRow(buf []byte, columns []Column, row Row) ([]byte, error) {
 	if len(row) != len(columns) {
