@@ -85,7 +85,10 @@ func bigWorld(repos, perRepo int) (*githubfake.Server, []string, int) {
 			spec := githubfake.IssueSpec{Title: fmt.Sprintf("ALPHA-%d: item %d", i, i), Body: strings.Repeat("Lorem ipsum dolor sit amet. ", 20),
 				Labels: []string{[]string{"bug", "feature", "chore"}[i%3]}, Milestone: 1}
 			if i%10 < 3 {
+				// Pull requests close the issue four items back (#i-3): the odd ones are
+				// open and close an open issue, listed before them.
 				spec.Pull, spec.Head = true, fmt.Sprintf("feature/ALPHA-%d", i)
+				spec.Body = fmt.Sprintf("Closes #%d. ", i-3) + spec.Body
 				prs++
 			}
 			is := f.AddIssue(name, spec)

@@ -47,6 +47,16 @@ type ProjectConfig struct {
 	Org    string `yaml:"org"`
 	User   string `yaml:"user"`
 	Number int    `yaml:"number"`
+	// StatusField is the board field whose value overrides the state-based category of
+	// open items (default "Status").
+	StatusField string `yaml:"status_field"`
+}
+
+func (p ProjectConfig) statusField() string {
+	if p.StatusField == "" {
+		return "Status"
+	}
+	return p.StatusField
 }
 
 func (p ProjectConfig) owner() string {
@@ -171,12 +181,15 @@ func (c *Connector) Streams() []connectors.StreamInfo {
 	s := []connectors.StreamInfo{
 		{Name: StreamRepositories, Description: "Repositories (configured and from orgs), as GET /repos/{o}/{r} returns them."},
 		{Name: StreamMilestones, Description: "Milestones (all states), wrapped as {kind, repository, milestone, derived}."},
-		{Name: StreamItems, Description: "Issues and pull requests, wrapped as {kind, repository, issue, pull, derived}."},
-		{Name: StreamEvents, Description: "Issue and pull request events (closed, reopened, merged, assigned, …) from the repository event lists."},
 	}
+	// Boards before items: the items stream carries each item's board place.
 	if len(c.cfg.Projects) > 0 {
 		s = append(s, connectors.StreamInfo{Name: StreamProjectItems, Description: "GitHub Projects (v2) items with their field values, wrapped with the project's fields."})
 	}
+	s = append(s,
+		connectors.StreamInfo{Name: StreamItems, Description: "Issues and pull requests, wrapped as {kind, repository, issue, pull, derived}."},
+		connectors.StreamInfo{Name: StreamEvents, Description: "Issue and pull request events (closed, reopened, merged, assigned, …) from the repository event lists."},
+	)
 	if c.peopleEnabled() {
 		s = append(s, connectors.StreamInfo{Name: StreamPeople, Description: "GitHub users (GET /users/{login}) seen as authors or assignees."})
 	}

@@ -3,6 +3,8 @@ package github
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -26,6 +28,14 @@ type derived struct {
 	State    string        `json:"state"`
 	Type     string        `json:"type"`
 	JiraKeys []jiraMention `json:"jira_keys,omitempty"`
+	// LinkedPulls are the open pull requests (drafts too) whose body closes this open
+	// issue ("Closes #12"); only on open issues.
+	LinkedPulls []int `json:"linked_pulls,omitempty"`
+	// Board is the item's place on the first configured Projects (v2) board holding it.
+	Board *boardPlace `json:"board,omitempty"`
+	// BoardStatus is Board.Status while the item is open: closed and merged states win
+	// over the board, so the mapping reads [board_status, state] in that order.
+	BoardStatus string `json:"board_status,omitempty"`
 }
 
 // jiraMention is a Jira key found in an item's text. Ref is the links.to_id convention:
@@ -97,11 +107,15 @@ func (c *Connector) typeFromLabels(is *ghIssue) string {
 	return "task"
 }
 
-// issueState combines state, state_reason and assignees: the mapping maps it to a category.
-func issueState(is *ghIssue) string {
+// issueState combines state, state_reason, assignees and linked open pull requests: the
+// mapping maps it to a category.
+func issueState(is *ghIssue, linked bool) string {
 	if is.State == "open" {
-		if len(is.Assignees) > 0 {
+		switch {
+		case len(is.Assignees) > 0:
 			return "open_assigned"
+		case linked:
+			return "open_linked_pr"
 		}
 		return "open"
 	}
@@ -143,6 +157,30 @@ func (c *Connector) findJiraKeys(texts ...[2]string) []jiraMention {
 				out[i].In = append(out[i].In, t[0])
 			}
 		}
+	}
+	return out
+}
+
+// closingRe matches GitHub's closing keywords followed by an issue reference: "#12",
+// "owner/repo#12" or the issue's URL ("Fixes https://github.com/acme/web/issues/12").
+var closingRe = regexp.MustCompile(`(?i)\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+(?:#|([\w.-]+/[\w.-]+)#|https?://[^\s/]+/(?:api/v3/repos/)?([\w.-]+/[\w.-]+)/issues/)(\d+)\b`)
+
+// closingRefs returns the issue numbers of repo that a pull request body closes, in order,
+// once each. References to other repositories are left out (their state is theirs).
+func closingRefs(repo, body string) []int {
+	if body == "" {
+		return nil
+	}
+	var out []int
+	for _, m := range closingRe.FindAllStringSubmatch(body, -1) {
+		if other := m[1] + m[2]; other != "" && !strings.EqualFold(other, repo) {
+			continue
+		}
+		n, err := strconv.Atoi(m[3])
+		if err != nil || n <= 0 || slices.Contains(out, n) {
+			continue
+		}
+		out = append(out, n)
 	}
 	return out
 }

@@ -165,7 +165,8 @@ func BenchmarkEngineFullSync(b *testing.B) {
 		for i := range n / 5 {
 			spec := githubfake.IssueSpec{Title: fmt.Sprintf("ALPHA-%d: item", i), Labels: []string{"bug"}, Body: "Lorem ipsum dolor sit amet."}
 			if i%10 < 3 {
-				spec.Pull = true
+				// Closes the issue four items back (open for odd i), as in bigWorld.
+				spec.Pull, spec.Body = true, fmt.Sprintf("Closes #%d. %s", i-3, spec.Body)
 			}
 			is := gf.AddIssue(name, spec)
 			if i%2 == 0 {

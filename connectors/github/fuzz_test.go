@@ -66,7 +66,7 @@ func FuzzItemsPage(f *testing.F) {
 			if decodeItem(it, &is) != nil {
 				continue
 			}
-			rec := r.issueRecord("acme/web", it, &is)
+			rec := r.issueRecord("acme/web", it, &is, nil, 0)
 			var e envelope
 			if err := json.Unmarshal(rec.Payload, &e); err != nil {
 				t.Fatalf("envelope is not JSON: %v", err)
@@ -108,6 +108,20 @@ func FuzzRateDecision(f *testing.F) {
 			if d.wait < 0 {
 				t.Fatalf("negative wait %v", d.wait)
 			}
+		}
+	})
+}
+
+func FuzzClosingRefs(f *testing.F) {
+	f.Add("Closes #12, fixes acme/web#13 and resolves https://github.com/acme/web/issues/14")
+	f.Add("closes: #0 fixes #99999999999999999999 Closes other/repo#3")
+	f.Fuzz(func(t *testing.T, body string) {
+		seen := map[int]bool{}
+		for _, n := range closingRefs("acme/web", body) {
+			if n <= 0 || seen[n] {
+				t.Fatalf("closingRefs(%q) gave %d twice or non-positive", body, n)
+			}
+			seen[n] = true
 		}
 	})
 }

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pmohub/pmohub/connectors"
@@ -16,6 +19,8 @@ import (
 type itemsCursor struct {
 	Repos     map[string]*repoItems `json:"repos"`
 	LastSweep time.Time             `json:"last_sweep,omitzero"`
+	// Board is, by item key (owner/name#n), the board data the item was last emitted with.
+	Board map[string]boardMark `json:"board,omitempty"`
 }
 
 // repoItems is one repository's position. ETag belongs to the first page of
@@ -23,6 +28,11 @@ type itemsCursor struct {
 type repoItems struct {
 	Since string `json:"since,omitempty"`
 	ETag  string `json:"etag,omitempty"`
+	// Links are the open pull requests closing issues here, by pull request number.
+	Links map[int]linkPR `json:"links,omitempty"`
+	// Pending are issues (number → id, "" unknown) to emit again with their linked pull
+	// requests; kept until done, so a crash in between loses nothing.
+	Pending map[int]string `json:"pending,omitempty"`
 }
 
 // repoListing collects what one repository's listing saw, for the deletion sweep.
@@ -45,6 +55,10 @@ func (r *run) syncItems(ctx context.Context, raw json.RawMessage) error {
 	if err != nil {
 		return err
 	}
+	if r.boards, err = r.loadBoards(ctx); err != nil {
+		return err
+	}
+	r.boardEmitted, r.fresh = map[string]string{}, map[string]bool{}
 	listings := map[string]*repoListing{}
 	errs := r.forEachRepo(ctx, repos, func(ctx context.Context, repo string) error {
 		r.mu.Lock()
@@ -77,6 +91,11 @@ func (r *run) syncItems(ctx context.Context, raw json.RawMessage) error {
 			return err
 		}
 	}
+	if ctx.Err() == nil {
+		if err := r.reemit(ctx, &cur, repos); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return joinErrs(errs)
 }
 
@@ -94,6 +113,7 @@ func (r *run) syncRepoItems(ctx context.Context, repo string, rc *repoItems, l *
 	}
 	u := issuesURL(repo, since, r.c.cfg.PageSize)
 	maxUpdated := sinceT
+	links := newRepoLinks(repo, rc.Links)
 	prIssues := map[int]heldIssue{}
 	var firstETag string
 	pages := 0
@@ -127,10 +147,17 @@ func (r *run) syncRepoItems(ctx context.Context, repo string, rc *repoItems, l *
 			}
 			if is.PullRequest != nil {
 				prIssues[is.Number] = heldIssue{raw: it, parsed: is}
+				links.pull(&is)
 				continue
 			}
-			if rec := r.issueRecord(repo, it, &is); r.newer(stored, rec) {
+			linked, at := links.linked(is.Number)
+			rec := r.issueRecord(repo, it, &is, linked, at)
+			if r.newer(stored, rec) {
 				recs = append(recs, rec)
+				r.noteEmitted(repo, is.Number, rec.NativeID)
+				links.saw(&is, linked, &rec, is.State == "open" && r.keep(len(rec.Payload)))
+			} else {
+				links.saw(&is, linked, nil, false)
 			}
 		}
 		if len(recs) > 0 {
@@ -145,6 +172,13 @@ func (r *run) syncRepoItems(ctx context.Context, repo string, rc *repoItems, l *
 			return err
 		}
 	}
+	rc.Links, rc.Pending = links.finish(l != nil, rc.Pending)
+	if len(rc.Links) == 0 {
+		rc.Links = nil
+	}
+	if err := r.relink(ctx, repo, rc, links); err != nil {
+		return err
+	}
 	rc.ETag = ""
 	switch {
 	case maxUpdated.After(sinceT):
@@ -158,6 +192,44 @@ func (r *run) syncRepoItems(ctx context.Context, repo string, rc *repoItems, l *
 	}
 	return nil
 }
+
+// relink emits again the open issues emitted in this run before a pull request closing
+// them was listed, from the payloads kept; the others wait in rc.Pending for reemit.
+func (r *run) relink(ctx context.Context, repo string, rc *repoItems, links *repoLinks) error {
+	var recs []connectors.Record
+	for _, n := range slices.Sorted(maps.Keys(rc.Pending)) {
+		s := links.seen[n]
+		if s.raw == nil {
+			if s.emitted {
+				r.bmu.Lock()
+				r.fresh[s.id] = true // over the budget: reemit may not read it back yet
+				r.bmu.Unlock()
+			}
+			continue
+		}
+		if rec, ok := r.rederive(connectors.StoredRecord{NativeID: s.id, Version: s.version, Payload: s.raw},
+			map[string]*repoLinks{strings.ToLower(repo): links}); ok {
+			recs = append(recs, rec)
+		}
+		delete(rc.Pending, n)
+	}
+	if len(rc.Pending) == 0 {
+		rc.Pending = nil
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	return r.emit(ctx, connectors.Page{Records: recs})
+}
+
+// keep reserves n bytes of the run's budget for payloads kept to emit again.
+func (r *run) keep(n int) bool {
+	return r.kept.Add(int64(n)) <= keptBudget
+}
+
+// keptBudget bounds the payloads kept per run (beyond it, issues are read back from the
+// raw layer, or wait for the next run); a variable for the tests.
+var keptBudget int64 = 64 << 20
 
 // primeETag asks once more for issues?since=<newest seen>: the answer is the boundary
 // items we already have, and its ETag makes the next unchanged sync a single 304.
@@ -194,17 +266,27 @@ func issuesURL(repo, since string, perPage int) string {
 	return repoPath(repo) + "/issues?" + q.Encode()
 }
 
-func (r *run) issueRecord(repo string, raw json.RawMessage, is *ghIssue) connectors.Record {
+// issueRecord wraps an issue with what is derived from it, the open pull requests
+// closing it (linked, the newest one's version at) and its board place. Its version is
+// the newest of the three, so a change of any re-maps the work item.
+func (r *run) issueRecord(repo string, raw json.RawMessage, is *ghIssue, linked []int, at uint64) connectors.Record {
+	open := is.State == "open"
+	if !open {
+		linked, at = nil, 0
+	}
 	env := envelope{Kind: "issue", Repository: repo, Issue: raw, Derived: derived{
-		State: issueState(is), Type: r.c.typeFromLabels(is),
-		JiraKeys: r.c.findJiraKeys([2]string{"title", is.Title}, [2]string{"body", is.Body}),
+		State: issueState(is, len(linked) > 0), Type: r.c.typeFromLabels(is),
+		JiraKeys:    r.c.findJiraKeys([2]string{"title", is.Title}, [2]string{"body", is.Body}),
+		LinkedPulls: linked,
 	}}
 	if moved := repoFromURL(is.RepoURL); moved != "" {
 		env.Repository = moved
 	}
 	env.Derived.Key = fmt.Sprintf("%s#%d", env.Repository, is.Number)
-	return connectors.Record{Stream: StreamItems, NativeID: strconv.FormatInt(is.ID, 10),
-		Version: micros(is.UpdatedAt), ChangedAt: is.UpdatedAt, Payload: env.encode()}
+	id := strconv.FormatInt(is.ID, 10)
+	v := max(micros(is.UpdatedAt), at, r.place(&env, is.Number, open))
+	return connectors.Record{Stream: StreamItems, NativeID: id,
+		Version: v, ChangedAt: is.UpdatedAt, Payload: env.encode()}
 }
 
 // syncPulls reads pull request details for the pull requests the issue listing showed
@@ -257,6 +339,7 @@ func (r *run) syncPulls(ctx context.Context, repo string, since time.Time, prIss
 			}
 			if r.newer(stored, rec) {
 				recs = append(recs, rec)
+				r.noteEmitted(repo, pr.Number, rec.NativeID)
 			}
 		}
 		if len(recs) > 0 {
@@ -286,6 +369,7 @@ func (r *run) syncPulls(ctx context.Context, repo string, since time.Time, prIss
 		}
 		if r.newer(stored, rec) {
 			recs = append(recs, rec)
+			r.noteEmitted(repo, n, rec.NativeID)
 		}
 	}
 	if len(recs) == 0 {
@@ -306,8 +390,9 @@ func (r *run) pullRecord(repo string, iss heldIssue, pullRaw json.RawMessage, pr
 		Key: fmt.Sprintf("%s#%d", repo, pr.Number), State: pullState(pr), Type: "pull_request",
 		JiraKeys: r.c.findJiraKeys([2]string{"title", pr.Title}, [2]string{"branch", pr.Head.Ref}, [2]string{"body", pr.Body}),
 	}}
+	v := max(micros(updated), r.place(&env, pr.Number, pr.State == "open"))
 	return connectors.Record{Stream: StreamItems, NativeID: strconv.FormatInt(is.ID, 10),
-		Version: micros(updated), ChangedAt: updated, Payload: env.encode()}, nil
+		Version: v, ChangedAt: updated, Payload: env.encode()}, nil
 }
 
 func milestoneID(id int64) string { return "milestone-" + strconv.FormatInt(id, 10) }
@@ -365,7 +450,7 @@ func (r *run) sweepItems(ctx context.Context, listings map[string]*repoListing, 
 			recs = append(recs, r.tombstone(StreamItems, id, stored[id]))
 		}
 		if is.PullRequest == nil {
-			recs = append(recs, r.issueRecord(repoFromURL(is.RepoURL), p.Body, &is))
+			recs = append(recs, r.issueRecord(repoFromURL(is.RepoURL), p.Body, &is, nil, 0))
 		}
 	}
 	if len(recs) == 0 {

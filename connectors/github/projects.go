@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +21,14 @@ type projectsCursor struct {
 type projectPos struct {
 	FieldsETag string      `json:"fields_etag,omitempty"`
 	Fields     []int64     `json:"fields,omitempty"`
-	Pages      []pageState `json:"pages,omitempty"`
+	Pages      []boardPage `json:"pages,omitempty"`
+}
+
+// boardPage is one page of a board's item list: its ETag and the items it listed, so
+// that items gone from the board are found while unchanged pages answer 304.
+type boardPage struct {
+	pageState
+	Items []string `json:"items"`
 }
 
 // projectItem is a project_items payload: the item exactly as the REST API returned it,
@@ -54,13 +63,17 @@ func (r *run) syncProjectItems(ctx context.Context, raw json.RawMessage) error {
 	if cur.Projects == nil {
 		cur.Projects = map[string]*projectPos{}
 	}
+	stored, err := r.storedIDs(ctx, StreamProjectItems)
+	if err != nil {
+		return err
+	}
 	var errs []error
 	for _, pc := range r.c.cfg.Projects {
 		pos := cur.Projects[pc.ref()]
 		if pos == nil {
 			pos = &projectPos{}
 		}
-		next, err := r.syncProject(ctx, pc, *pos)
+		next, err := r.syncProject(ctx, pc, *pos, stored)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("project %s: %w", pc.ref(), err))
 			continue
@@ -73,7 +86,7 @@ func (r *run) syncProjectItems(ctx context.Context, raw json.RawMessage) error {
 	return joinErrs(errs)
 }
 
-func (r *run) syncProject(ctx context.Context, pc ProjectConfig, pos projectPos) (*projectPos, error) {
+func (r *run) syncProject(ctx context.Context, pc ProjectConfig, pos projectPos, stored map[string]uint64) (*projectPos, error) {
 	base := fmt.Sprintf("%s/projectsV2/%d", pc.owner(), pc.Number)
 	next := &projectPos{FieldsETag: pos.FieldsETag, Fields: pos.Fields}
 	fp, err := r.cl.get(ctx, base+"/fields?per_page=100", pos.FieldsETag)
@@ -108,15 +121,16 @@ func (r *run) syncProject(ctx context.Context, pc ProjectConfig, pos projectPos)
 	}
 	for i := 0; u != ""; i++ {
 		etag := ""
-		if i < len(known) && known[i].URL == u {
+		// A page remembered without its items (an older cursor) is read again.
+		if i < len(known) && known[i].URL == u && known[i].Items != nil {
 			etag = known[i].ETag
 		}
 		p, err := r.cl.get(ctx, u, etag)
 		if err != nil {
 			return nil, err
 		}
-		next.Pages = append(next.Pages, pageState{URL: u, ETag: p.ETag})
 		if p.NotModified {
+			next.Pages = append(next.Pages, known[i])
 			u = ""
 			if i+1 < len(known) {
 				u = known[i+1].URL
@@ -127,6 +141,7 @@ func (r *run) syncProject(ctx context.Context, pc ProjectConfig, pos projectPos)
 		if err != nil {
 			return nil, err
 		}
+		bp := boardPage{pageState: pageState{URL: u, ETag: p.ETag}, Items: make([]string, 0, len(items))}
 		recs := make([]connectors.Record, 0, len(items))
 		for _, it := range items {
 			var pi ghProjectItem
@@ -138,22 +153,71 @@ func (r *run) syncProject(ctx context.Context, pc ProjectConfig, pos projectPos)
 				v := fieldText(f.Value)
 				d.Fields[f.Name] = v
 				switch {
-				case strings.EqualFold(f.Name, "Status"):
+				case strings.EqualFold(f.Name, pc.statusField()):
 					d.Status = v
 				case f.DataType == "iteration" && d.Iteration == "":
 					d.Iteration = v
 				}
 			}
-			recs = append(recs, connectors.Record{Stream: StreamProjectItems, NativeID: strconv.FormatInt(pi.ID, 10),
+			id := strconv.FormatInt(pi.ID, 10)
+			bp.Items = append(bp.Items, id)
+			recs = append(recs, connectors.Record{Stream: StreamProjectItems, NativeID: id,
 				Version: micros(pi.UpdatedAt), ChangedAt: pi.UpdatedAt,
 				Payload: mustJSON(projectItem{Project: pc.ref(), Item: it, Derived: d})})
 		}
+		next.Pages = append(next.Pages, bp)
 		if err := r.emit(ctx, connectors.Page{Records: recs}); err != nil {
 			return nil, err
 		}
 		u = p.Next
 	}
-	return next, nil
+	return next, r.removeBoardItems(ctx, pc, pos, next, stored)
+}
+
+// removeBoardItems tombstones the items the board no longer lists (removed or
+// archived): the work items lose their board place on the items stream that follows.
+func (r *run) removeBoardItems(ctx context.Context, pc ProjectConfig, pos projectPos, next *projectPos, stored map[string]uint64) error {
+	now := map[string]bool{}
+	for _, p := range next.Pages {
+		for _, id := range p.Items {
+			now[id] = true
+		}
+	}
+	before := map[string]bool{}
+	for _, p := range pos.Pages {
+		for _, id := range p.Items {
+			before[id] = true
+		}
+	}
+	if len(pos.Pages) == 0 || pos.Pages[0].Items == nil {
+		// No list remembered (first sync, --full, an older cursor): what is stored for
+		// this board is what it held.
+		if r.req.Env.Stored != nil {
+			err := r.req.Env.Stored.Records(ctx, StreamProjectItems, nil, func(s connectors.StoredRecord) error {
+				var pi struct {
+					Project string `json:"project"`
+				}
+				if json.Unmarshal(s.Payload, &pi) == nil && pi.Project == pc.ref() {
+					before[s.NativeID] = true
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("source %s: read stored project items: %w", r.c.src.Name, err)
+			}
+		}
+	}
+	var recs []connectors.Record
+	for _, id := range slices.Sorted(maps.Keys(before)) {
+		if v, ok := stored[id]; ok && !now[id] {
+			recs = append(recs, r.tombstone(StreamProjectItems, id, v))
+		}
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	r.cl.log.Info("items left the board", "project", pc.ref(), "items", len(recs))
+	return r.emit(ctx, connectors.Page{Records: recs})
 }
 
 // fieldText renders a project field value: text, number, date, or the name/title of a

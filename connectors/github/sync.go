@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pmohub/pmohub/connectors"
@@ -23,6 +24,27 @@ type run struct {
 	now func() time.Time
 	// mu serialises emits and guards the stream's cursor while repositories sync at once.
 	mu sync.Mutex
+	// boards are the configured boards' items by item key (items stream only).
+	boards map[string]boardEntry
+	// boardEmitted holds the items (key → id) emitted in this run, with their board data
+	// as of now; guarded by bmu.
+	boardEmitted map[string]string
+	bmu          sync.Mutex
+	// fresh are issues emitted in this run that reemit may not read back yet.
+	fresh map[string]bool
+	// kept counts the bytes of payloads held to emit again (items stream).
+	kept atomic.Int64
+}
+
+// noteEmitted remembers an emitted item when boards are configured: it carries its
+// current board place, so the board pass need not emit it again.
+func (r *run) noteEmitted(repo string, number int, id string) {
+	if len(r.c.cfg.Projects) == 0 {
+		return
+	}
+	r.bmu.Lock()
+	r.boardEmitted[itemKey(repo, number)] = id
+	r.bmu.Unlock()
 }
 
 // emit hands a page to the engine, one at a time.

@@ -379,6 +379,15 @@ func (s *Server) AddProject(owner string, number int, title string) *Project {
 	return p
 }
 
+// AddProjectField adds a single-select field with options to a board.
+func (s *Server) AddProjectField(owner string, number int, name string, options ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.projects[fmt.Sprintf("%s/%d", key(owner), number)]
+	p.Fields = append(p.Fields, &ProjectField{ID: s.id(), Name: name, DataType: "single_select", Options: options})
+	s.gen++
+}
+
 // AddProjectItem puts an issue on a board with field values by field name.
 func (s *Server) AddProjectItem(owner string, number int, repo string, issue int, values map[string]string) *ProjectItem {
 	s.mu.Lock()
@@ -403,6 +412,28 @@ func (s *Server) SetProjectValue(owner string, number int, itemID int64, field, 
 			}
 			it.Values[field] = value
 			it.UpdatedAt = s.now()
+		}
+	}
+	s.gen++
+}
+
+// RemoveProjectItem takes an item off a board: it leaves the board's item list.
+func (s *Server) RemoveProjectItem(owner string, number int, itemID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.projects[fmt.Sprintf("%s/%d", key(owner), number)]
+	p.Items = slices.DeleteFunc(p.Items, func(it *ProjectItem) bool { return it.ID == itemID })
+	s.gen++
+}
+
+// ArchiveProjectItem archives a board item: archived items are not listed.
+func (s *Server) ArchiveProjectItem(owner string, number int, itemID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.projects[fmt.Sprintf("%s/%d", key(owner), number)]
+	for _, it := range p.Items {
+		if it.ID == itemID {
+			it.Archived, it.UpdatedAt = true, s.now()
 		}
 	}
 	s.gen++

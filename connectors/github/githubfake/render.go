@@ -413,10 +413,14 @@ func (s *Server) projectItem(u urls, p *Project, it *ProjectItem, fields map[int
 	}
 	if r := s.repos[key(it.Repo)]; r != nil {
 		if is := r.Issues[it.Number]; is != nil {
+			// As on GitHub, a pull request's content is the pull request (its own id,
+			// not the issue's).
 			if is.Pull != nil {
 				out["content_type"] = "PullRequest"
+				out["content"] = s.pull(u, r, is, s.milestones(u, r), false)
+			} else {
+				out["content"] = s.issue(u, r, is, s.milestones(u, r))
 			}
-			out["content"] = s.issue(u, r, is, s.milestones(u, r))
 		}
 	}
 	var fs []map[string]any
@@ -451,7 +455,10 @@ func (s *Server) projectItem(u urls, p *Project, it *ProjectItem, fields map[int
 }
 
 func fieldTitle(item map[string]any) string {
-	if c, ok := item["content"].(*jIssue); ok {
+	switch c := item["content"].(type) {
+	case *jIssue:
+		return c.Title
+	case *jPull:
 		return c.Title
 	}
 	return ""
