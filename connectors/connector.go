@@ -10,6 +10,7 @@ package connectors
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -85,6 +86,31 @@ type Env struct {
 	Stored StoredReader
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// Mapping is the source's mapping in force for this run, for connectors that check
+	// what it reads against the source's schema (a column it names that a sheet lacks).
+	// nil when there is none to check against.
+	Mapping MappingChecker
+}
+
+// MappingChecker is what a connector may ask of the source's mapping.
+type MappingChecker interface {
+	// MissingColumns lists the columns the mapping requires (see mappings/README.md,
+	// "Required columns") of a tabular record of stream that its payload's cells lack.
+	MissingColumns(stream string, payload json.RawMessage) []MissingColumn
+	// RequiredColumns lists, sorted, every column title the mapping requires of stream's
+	// records: a connector keeps it to notice a mapping change.
+	RequiredColumns(stream string) []string
+}
+
+// MissingColumn is a column a mapping requires that a table lacks.
+type MissingColumn struct {
+	Column string // the title the mapping names
+	Key    string // where in the mapping: entities.<entity>.fields.<field>.column
+	Pos    string // file:line:column of it in the mapping
+}
+
+func (m MissingColumn) String() string {
+	return fmt.Sprintf("column %q required by the mapping (%s %s)", m.Column, m.Pos, m.Key)
 }
 
 // StoredRecord is a raw record as the warehouse holds it.

@@ -151,3 +151,23 @@ func cpuTime() float64 {
 	}
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
+
+// BenchmarkE2EEditSync20k: one edit in the 20,000-row tab through the sync engine into
+// the embedded warehouse: the diff reads 20,000 stored rows (in batches: one query naming
+// them all would exceed ClickHouse's max_query_size).
+func BenchmarkE2EEditSync20k(b *testing.B) {
+	x := newE2E(b)
+	must(b, x.fake.SetRows(demoID, "RAID Log", [][]sf.Cell{hdr("ID")}))
+	bigTab(b, x.env, 20000)
+	x.src.Connector = x.connector(connectors.Auth{"api_key": "test-key-123456"}, portfolioSettings+"      - {tab: Tasks, entity: work_items, key: Task ID}\npage_size: 5000\n")
+	x.run(b)
+	i := 0
+	defer reportCPU(b)()
+	for b.Loop() {
+		i++
+		must(b, x.fake.SetCell(demoID, "Tasks", 2, 2, sf.T(fmt.Sprintf("Status %d", i))))
+		if run := x.run(b); run.RecordsRead != 1 {
+			b.Fatalf("run %+v", run)
+		}
+	}
+}

@@ -128,6 +128,8 @@ type env struct {
 	logs  *bytes.Buffer
 	conn  *Connector
 	clock time.Time
+	// mapping is the mapping the engine would lend the connector (nil: none).
+	mapping connectors.MappingChecker
 }
 
 const demoID = "1PMOportfolioDEMO"
@@ -186,7 +188,7 @@ func (e *env) sync(full bool) error {
 	req := connectors.SyncRequest{Stream: StreamRows, Cursor: cur, Full: full, Env: &connectors.Env{
 		HTTP:   &http.Client{Transport: &connectors.Transport{Stats: e.stats}},
 		Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Stats:  e.stats, Stored: e.store, Now: func() time.Time { return e.clock },
+		Stats:  e.stats, Stored: e.store, Now: func() time.Time { return e.clock }, Mapping: e.mapping,
 	}}
 	return e.conn.Sync(context.Background(), req, e.store.commit)
 }

@@ -19,6 +19,9 @@ var defaultColumns = map[string]bool{
 	"github repo": true, "github repository": true, "github": true, "repository": true, "repo": true,
 	"smartsheet sheet": true, "smartsheet": true, "smartsheet sheet id": true,
 	"created": true, "updated": true, "category": true, "risk": true,
+	"project id": true, "project manager": true, "pm": true, "rag": true, "story points": true,
+	"state": true, "prio": true, "parent id": true, "created at": true, "created date": true,
+	"last updated": true, "modified": true, "project status": true,
 }
 
 // maxProblemLogs caps the problems logged one by one per tab.

@@ -25,6 +25,9 @@ type sheetState struct {
 	Version  uint64              `json:"version"`
 	Modified string              `json:"modified,omitempty"`
 	Tabs     map[string]tabState `json:"tabs,omitempty"`
+	// Mapping is the signature of the columns the mapping requires: when it changes, an
+	// unchanged spreadsheet is read again to check them.
+	Mapping string `json:"mapping,omitempty"`
 }
 
 type tabState struct {
@@ -88,6 +91,9 @@ func (c *Connector) Sync(ctx context.Context, req connectors.SyncRequest, emit c
 			errs = append(errs, err)
 		}
 	}
+	if err := r.dropUnconfigured(ctx); err != nil {
+		return err
+	}
 	return errors.Join(errs...)
 }
 
@@ -98,7 +104,8 @@ func (r *run) syncSpreadsheet(ctx context.Context, ss SpreadsheetConfig) error {
 	if err != nil {
 		return err
 	}
-	if prev != nil && prev.Version == fs.Version && !r.req.Full && sameTabs(prev, ss) {
+	sig := tabular.MappingSignature(r.req.Env.Mapping, StreamRows)
+	if prev != nil && prev.Version == fs.Version && !r.req.Full && sameTabs(prev, ss) && prev.Mapping == sig {
 		r.log.Debug("sheets: spreadsheet unchanged", "spreadsheet", ss.ID, "version", fs.Version)
 		return nil
 	}
@@ -109,9 +116,12 @@ func (r *run) syncSpreadsheet(ctx context.Context, ss SpreadsheetConfig) error {
 	if read.title == "" {
 		read.title = fs.Name
 	}
-	next := &sheetState{Version: fs.Version, Modified: fs.Modified.UTC().Format(time.RFC3339Nano), Tabs: map[string]tabState{}}
+	next := &sheetState{Version: fs.Version, Modified: fs.Modified.UTC().Format(time.RFC3339Nano), Tabs: map[string]tabState{}, Mapping: sig}
 	snap := tabular.Snapshot{Version: fs.Version, ModifiedAt: fs.Modified}
-	var records []connectors.Record
+	records, err := r.unconfiguredTabs(ctx, ss, read, snap)
+	if err != nil {
+		return err
+	}
 	var errs []error
 	for _, tr := range read.tabs {
 		recs, st, err := r.diffTab(ctx, ss, read, tr, prev, snap)
@@ -200,6 +210,33 @@ func (r *run) diffTab(ctx context.Context, ss SpreadsheetConfig, read *spreadshe
 	}
 	r.reportColumns(ref, prevTab, st)
 	r.reportProblems(res.Problems)
+	encode := func(row tabular.Row, history []tabular.Change) ([]byte, error) {
+		p := tabular.NewPayload(ref, tr.cfg.Key, row)
+		p.Entity = tr.cfg.Entity
+		p.SetStatusColumn(statusCol)
+		p.History = history
+		p.URL = ref.URL + "&range=A" + strconv.Itoa(row.Number)
+		b, err := p.Encode()
+		if err != nil {
+			return nil, fmt.Errorf("source %s: encode row %d of %s: %w", c.name, row.Number, ref, err)
+		}
+		return b, nil
+	}
+	if m := r.req.Env.Mapping; m != nil {
+		// A column the mapping requires that the tab lacks would map as empty fields:
+		// fail the tab before anything is written.
+		var sample [][]byte
+		for _, row := range res.Rows[:min(len(res.Rows), tabular.MappingCheckRows)] {
+			b, err := encode(row, nil)
+			if err != nil {
+				return nil, tabState{}, err
+			}
+			sample = append(sample, b)
+		}
+		if err := tabular.CheckMapping(m, StreamRows, ref, sample); err != nil {
+			return nil, tabState{}, fmt.Errorf("source %s: %w; stored rows are kept", c.name, err)
+		}
+	}
 
 	stored, err := r.storedRows(ctx, ss.ID+"/"+sheetID+"/")
 	if err != nil {
@@ -224,14 +261,9 @@ func (r *run) diffTab(ctx context.Context, ss SpreadsheetConfig, read *spreadshe
 		}
 	}
 	for _, u := range diff.Upserts {
-		p := tabular.NewPayload(ref, tr.cfg.Key, u.Row)
-		p.Entity = tr.cfg.Entity
-		p.SetStatusColumn(statusCol)
-		p.History = u.History
-		p.URL = ref.URL + "&range=A" + strconv.Itoa(u.Row.Number)
-		payload, err := p.Encode()
+		payload, err := encode(u.Row, u.History)
 		if err != nil {
-			return nil, tabState{}, fmt.Errorf("source %s: encode row %d of %s: %w", c.name, u.Row.Number, ref, err)
+			return nil, tabState{}, err
 		}
 		recs = append(recs, connectors.Record{
 			Stream: StreamRows, NativeID: ss.ID + "/" + sheetID + "/" + u.Row.Key,
@@ -268,6 +300,24 @@ func toTable(ref tabular.TableRef, tr *tabRead) (tabular.Table, error) {
 	return t, nil
 }
 
+// storedIDs returns every stored row id of the source, read once per run: a
+// spreadsheet's rows are only written after its own reads.
+func (r *run) storedIDs(ctx context.Context) (map[string]uint64, error) {
+	if r.stored != nil {
+		return r.stored, nil
+	}
+	if r.req.Env.Stored == nil {
+		r.stored = map[string]uint64{}
+		return r.stored, nil
+	}
+	ids, err := r.req.Env.Stored.NativeIDs(ctx, StreamRows)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: read stored rows: %w", r.c.name, err)
+	}
+	r.stored = ids
+	return ids, nil
+}
+
 // storedRows loads the stored rows of one tab (native ids under prefix).
 func (r *run) storedRows(ctx context.Context, prefix string) (map[string]tabular.Stored, error) {
 	env := r.req.Env
@@ -275,15 +325,12 @@ func (r *run) storedRows(ctx context.Context, prefix string) (map[string]tabular
 	if env.Stored == nil {
 		return out, nil
 	}
-	if r.stored == nil {
-		ids, err := env.Stored.NativeIDs(ctx, StreamRows)
-		if err != nil {
-			return nil, fmt.Errorf("source %s: read stored rows: %w", r.c.name, err)
-		}
-		r.stored = ids
+	all, err := r.storedIDs(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var ids []string
-	for id := range r.stored {
+	for id := range all {
 		if strings.HasPrefix(id, prefix) {
 			ids = append(ids, id)
 		}
@@ -292,7 +339,7 @@ func (r *run) storedRows(ctx context.Context, prefix string) (map[string]tabular
 		return out, nil
 	}
 	slices.Sort(ids)
-	err := env.Stored.Records(ctx, StreamRows, ids, func(sr connectors.StoredRecord) error {
+	err = tabular.StoredRecords(ctx, env.Stored, StreamRows, ids, func(sr connectors.StoredRecord) error {
 		s, err := tabular.ParseStored(sr.NativeID, sr.Version, sr.Payload)
 		if err != nil {
 			return err

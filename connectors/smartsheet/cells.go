@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // Contact is a person named in a contact cell.
@@ -48,9 +50,31 @@ const (
 // checkboxes as booleans, contacts as {email, name}, multi-values as lists, durations as
 // working days, predecessors as a list of {row_id, type, lag_days}. A value that does not
 // fit its column is kept as text and reported.
-func decodeCell(col *Column, c *Cell) (any, []cellIssue) {
+func decodeCell(col *Column, c *Cell) (any, []cellIssue) { return decodeCellWith(col, c, nil) }
+
+// objectCache keeps parsed objectValues by their JSON: a plan repeats the same contacts,
+// tags and durations on thousands of rows. Its values are shared: never modified.
+type objectCache map[string]*ObjectValue
+
+const objectCacheMax = 4096
+
+func (oc objectCache) parse(b []byte) *ObjectValue {
+	if oc == nil || len(b) == 0 || b[0] != '{' {
+		return parseObjectValue(b)
+	}
+	if ov, ok := oc[string(b)]; ok {
+		return ov
+	}
+	ov := parseObjectValue(b)
+	if len(oc) < objectCacheMax {
+		oc[string(b)] = ov
+	}
+	return ov
+}
+
+func decodeCellWith(col *Column, c *Cell, oc objectCache) (any, []cellIssue) {
 	var issues []cellIssue
-	ov := parseObjectValue(c.ObjectValue)
+	ov := oc.parse(c.ObjectValue)
 	raw := rawScalar(c.Value)
 	if s, ok := raw.(string); ok && utf8.RuneCountInString(s) >= maxCellChars {
 		issues = append(issues, cellIssue{issueTruncated, "the value reaches Smartsheet's 4,000-character cell limit; its end may be cut"})
@@ -138,7 +162,7 @@ func decodeCell(col *Column, c *Cell) (any, []cellIssue) {
 		var out []Contact
 		if ov != nil && ov.ObjectType == "MULTI_CONTACT" {
 			for _, v := range ov.Values {
-				if sub := parseObjectValue(v); sub != nil {
+				if sub := oc.parse(v); sub != nil {
 					out = append(out, Contact{Email: sub.Email, Name: sub.Name})
 				}
 			}
@@ -178,7 +202,7 @@ func decodeCell(col *Column, c *Cell) (any, []cellIssue) {
 
 // rawScalar decodes a JSON scalar: string, float64, bool or nil. It avoids a decoder per
 // cell: a 10,000-row sheet has hundreds of thousands of them.
-func rawScalar(b json.RawMessage) any {
+func rawScalar(b []byte) any {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return nil
@@ -208,12 +232,12 @@ func rawScalar(b json.RawMessage) any {
 	return string(b)
 }
 
-func parseObjectValue(b json.RawMessage) *ObjectValue {
+func parseObjectValue(b []byte) *ObjectValue {
 	if len(b) == 0 || b[0] != '{' {
 		return nil
 	}
 	var ov ObjectValue
-	if json.Unmarshal(b, &ov) != nil {
+	if jsonv2.Unmarshal(b, &ov, lenient) != nil {
 		return nil
 	}
 	return &ov

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/pmohub/pmohub/connectors"
 )
@@ -155,7 +156,7 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, cost int, o
 	if !isJSON(resp.Header.Get("Content-Type")) {
 		return c.fail(endpoint, resp.StatusCode, "answered "+mediaType(resp)+", not JSON: "+snippet(body), "check the source URL (it must end in /2.0)", nil)
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	if err := jsonv2.Unmarshal(body, out, lenient); err != nil {
 		return c.fail(endpoint, resp.StatusCode, "invalid or truncated JSON ("+err.Error()+")", "", err)
 	}
 	return nil

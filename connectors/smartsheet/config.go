@@ -32,6 +32,9 @@ type SheetConfig struct {
 	// History lists columns whose exact cell history is read for changed rows. Each read
 	// costs ten requests' worth of quota: use it for one column at most.
 	History []string `yaml:"history"`
+
+	// workspace is the configured workspace the sheet was found in; "" when listed.
+	workspace string
 }
 
 const (

@@ -87,6 +87,7 @@ type run struct {
 	env      *connectors.Env
 	log      *slog.Logger
 	problems map[int64]int
+	stored   map[string]uint64 // the rows stream's stored ids, read once per run
 }
 
 func (c *Connector) newRun(env *connectors.Env) *run {
@@ -166,7 +167,7 @@ func (r *run) sheets(ctx context.Context) ([]SheetConfig, error) {
 			for _, s := range w.Sheets {
 				if !listed[s.ID] {
 					listed[s.ID] = true
-					out = append(out, SheetConfig{ID: s.ID, Entity: entityWorkItems})
+					out = append(out, SheetConfig{ID: s.ID, Entity: entityWorkItems, workspace: want})
 				}
 			}
 			for i := range w.Folders {

@@ -3,6 +3,8 @@ package smartsheet
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // FuzzDecodeCell feeds arbitrary cells of every column type: decoding must not panic and
@@ -19,10 +21,10 @@ func FuzzDecodeCell(f *testing.F) {
 		col := &Column{ID: 1, Title: "C", Type: typ, Tags: []string{"GANTT_DURATION"}}
 		cell := &Cell{ColumnID: 1, DisplayValue: display}
 		if json.Valid([]byte(value)) {
-			cell.Value = json.RawMessage(value)
+			cell.Value = jsontext.Value(value)
 		}
 		if json.Valid([]byte(object)) {
-			cell.ObjectValue = json.RawMessage(object)
+			cell.ObjectValue = jsontext.Value(object)
 		}
 		v, _ := decodeCell(col, cell)
 		if _, err := json.Marshal(v); err != nil {

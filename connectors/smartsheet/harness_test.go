@@ -96,6 +96,8 @@ type harness struct {
 	stats *connectors.Stats
 	logs  *bytes.Buffer
 	logMu sync.Mutex
+	// mapping is the mapping the engine would lend the connector (nil: none).
+	mapping connectors.MappingChecker
 }
 
 // fastRetry keeps tests from sleeping: millisecond backoffs, a short budget.
@@ -144,7 +146,7 @@ func (h *harness) env() *connectors.Env {
 	return &connectors.Env{
 		HTTP:   &http.Client{Transport: &connectors.Transport{Base: http.DefaultTransport, Stats: h.stats}},
 		Logger: slog.New(slog.NewTextHandler(h, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Stats:  h.stats, Stored: h.store, Now: time.Now,
+		Stats:  h.stats, Stored: h.store, Now: time.Now, Mapping: h.mapping,
 	}
 }
 

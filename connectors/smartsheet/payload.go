@@ -95,10 +95,11 @@ type sheetView struct {
 	status    *Column
 	assignee  *Column
 	duration  *Column
+	objects   objectCache // parsed objectValues; the view is used by one goroutine
 }
 
 func newSheetView(source string, cfg SheetConfig, sh *Sheet) (*sheetView, error) {
-	v := &sheetView{cfg: cfg, id: sh.ID, name: sh.Name, permalink: sh.Permalink, cols: sh.Columns, byID: map[int64]*Column{}}
+	v := &sheetView{cfg: cfg, id: sh.ID, name: sh.Name, permalink: sh.Permalink, cols: sh.Columns, byID: map[int64]*Column{}, objects: objectCache{}}
 	v.project = cfg.Project
 	for i := range sh.Columns {
 		c := &sh.Columns[i]
@@ -246,7 +247,7 @@ func (v *sheetView) payload(r *Row, h map[int64]shape, keys map[int64]string) *R
 		if col == nil {
 			continue
 		}
-		val, issues := decodeCell(col, cell)
+		val, issues := decodeCellWith(col, cell, v.objects)
 		for _, is := range issues {
 			p.Problems = append(p.Problems, PayloadProblem{Column: col.Title, Kind: is.kind, Detail: is.detail})
 		}

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pmohub/pmohub/connectors"
+	"github.com/pmohub/pmohub/connectors/tabular"
 )
 
 // RowsCursor is the rows stream's cursor: per sheet, the version and time read up to.
@@ -24,6 +27,13 @@ type sheetState struct {
 	Columns []colSig  `json:"columns"`
 	Shape   string    `json:"shape"`
 	Key     string    `json:"key,omitempty"`
+	// Workspace is the configured workspace the sheet was found in ("" when listed under
+	// sheets:): a sheet gone from a workspace that is still configured is checked before
+	// its rows are dropped.
+	Workspace string `json:"workspace,omitempty"`
+	// Mapping is the signature of the columns the mapping requires: when it changes, an
+	// unchanged sheet's stored rows are checked against it (no request).
+	Mapping string `json:"mapping,omitempty"`
 }
 
 // colSig is what of a column changes the payload: renames and retypes force a full read.
@@ -80,6 +90,12 @@ func (r *run) syncRows(ctx context.Context, req connectors.SyncRequest, emit con
 			errs = append(errs, err)
 		}
 	}
+	if err := r.dropUnlisted(ctx, list, cur, emit); err != nil {
+		if fatal(ctx, err) {
+			return err
+		}
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -100,6 +116,9 @@ func (r *run) syncSheet(ctx context.Context, sc SheetConfig, cur *RowsCursor, em
 		}
 		if len(probe.Columns) == 0 {
 			r.remember(sc.ID, &sheetMeta{version: probe.Version})
+			if sig := tabular.MappingSignature(r.env.Mapping, StreamRows); sig != st.Mapping {
+				return r.recheckMapping(ctx, sc, cur, st, sig, emit)
+			}
 			return nil // unchanged: one request
 		}
 		if changes := columnChanges(st.Columns, probe.Columns); len(changes) > 0 {
@@ -153,13 +172,70 @@ func (r *run) syncSheet(ctx context.Context, sc SheetConfig, cur *RowsCursor, em
 	if st != nil && since.Before(st.Since) {
 		since = st.Since
 	}
-	next := &sheetState{Version: rd.first.Version, Since: since, Columns: signature(v.cols), Shape: rd.shapeHash(), Key: sc.Key}
+	if err := r.checkMapping(v, records); err != nil {
+		return err
+	}
+	next := &sheetState{Version: rd.first.Version, Since: since, Columns: signature(v.cols), Shape: rd.shapeHash(), Key: sc.Key,
+		Workspace: sc.workspace, Mapping: tabular.MappingSignature(r.env.Mapping, StreamRows)}
 	if err := r.emitPages(ctx, emit, cur, key, next, records); err != nil {
 		return err
 	}
 	r.remember(sc.ID, &sheetMeta{view: v, version: rd.first.Version, sheet: rd.first})
 	r.log.Info("smartsheet: sheet synced", "sheet", v.ref(), "full", full, "rows", len(emitSet), "deleted", len(gone), "version", rd.first.Version)
 	return nil
+}
+
+// checkMapping fails a sheet that lacks a column the mapping requires, before its rows
+// are written (they would map with those fields empty); its stored rows are kept.
+func (r *run) checkMapping(v *sheetView, records []connectors.Record) error {
+	if r.env.Mapping == nil {
+		return nil
+	}
+	var sample [][]byte
+	for _, rec := range records {
+		if !rec.Deleted && len(sample) < tabular.MappingCheckRows {
+			sample = append(sample, rec.Payload)
+		}
+	}
+	ref := tabular.TableRef{ID: strconv.FormatInt(v.id, 10), Name: v.name}
+	if err := tabular.CheckMapping(r.env.Mapping, StreamRows, ref, sample); err != nil {
+		return fmt.Errorf("source %s: sheet %w; stored rows are kept", r.src.Name, err)
+	}
+	return nil
+}
+
+// recheckMapping checks an unchanged sheet's stored rows against a mapping whose required
+// columns changed, and notes the new signature in the cursor.
+func (r *run) recheckMapping(ctx context.Context, sc SheetConfig, cur *RowsCursor, st *sheetState, sig string, emit connectors.Emit) error {
+	stored, err := r.storedIDs(ctx, sc.ID)
+	if err != nil {
+		return err
+	}
+	ids := slices.Sorted(maps.Keys(stored))
+	ids = ids[:min(len(ids), tabular.MappingCheckRows)]
+	v := &sheetView{id: sc.ID}
+	var sample []connectors.Record
+	if r.env.Stored != nil && len(ids) > 0 {
+		err := r.env.Stored.Records(ctx, StreamRows, ids, func(sr connectors.StoredRecord) error {
+			var p struct {
+				Sheet SheetRef `json:"sheet"`
+			}
+			if json.Unmarshal(sr.Payload, &p) == nil {
+				v.name = p.Sheet.Name
+			}
+			sample = append(sample, connectors.Record{Payload: sr.Payload})
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("source %s: read stored rows: %w", r.src.Name, err)
+		}
+	}
+	if err := r.checkMapping(v, sample); err != nil {
+		return err
+	}
+	next := *st
+	next.Mapping = sig
+	return r.emitPages(ctx, emit, cur, strconv.FormatInt(sc.ID, 10), &next, nil)
 }
 
 // emitPages hands records to the engine; only the last page advances the sheet's cursor,
@@ -217,16 +293,14 @@ func columnChanges(old []colSig, now []Column) []string {
 	return out
 }
 
-// storedIDs returns the stored native ids of one sheet's rows.
+// storedIDs returns the stored native ids of one sheet's rows. The source's ids are read
+// once per run: a sheet's rows are only written after its own reads.
 func (r *run) storedIDs(ctx context.Context, sheetID int64) (map[string]uint64, error) {
-	out := map[string]uint64{}
-	if r.env.Stored == nil {
-		return out, nil
-	}
-	all, err := r.env.Stored.NativeIDs(ctx, StreamRows)
+	all, err := r.allStored(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("source %s: read stored rows: %w", r.src.Name, err)
+		return nil, err
 	}
+	out := map[string]uint64{}
 	prefix := sheetPrefix(sheetID)
 	for id, v := range all {
 		if strings.HasPrefix(id, prefix) {
@@ -236,13 +310,40 @@ func (r *run) storedIDs(ctx context.Context, sheetID int64) (map[string]uint64, 
 	return out, nil
 }
 
-// storedPayloads reads the stored payloads of some records.
+func (r *run) allStored(ctx context.Context) (map[string]uint64, error) {
+	if r.stored != nil {
+		return r.stored, nil
+	}
+	if r.env.Stored == nil {
+		r.stored = map[string]uint64{}
+		return r.stored, nil
+	}
+	all, err := r.env.Stored.NativeIDs(ctx, StreamRows)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: read stored rows: %w", r.src.Name, err)
+	}
+	r.stored = all
+	return all, nil
+}
+
+// storedPayloads reads the stored payloads of some records; ids never stored are not
+// asked for (a first sync reads nothing).
 func (r *run) storedPayloads(ctx context.Context, ids []string) (map[string]*RowPayload, error) {
 	out := map[string]*RowPayload{}
 	if r.env.Stored == nil || len(ids) == 0 {
 		return out, nil
 	}
-	err := r.env.Stored.Records(ctx, StreamRows, ids, func(rec connectors.StoredRecord) error {
+	all, err := r.allStored(ctx)
+	if err != nil {
+		return nil, err
+	}
+	want := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if _, ok := all[id]; ok {
+			want = append(want, id)
+		}
+	}
+	err = tabular.StoredRecords(ctx, r.env.Stored, StreamRows, want, func(rec connectors.StoredRecord) error {
 		var p RowPayload
 		if json.Unmarshal(rec.Payload, &p) == nil {
 			out[rec.NativeID] = &p

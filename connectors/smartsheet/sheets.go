@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,6 +86,11 @@ func (r *run) syncSheets(ctx context.Context, req connectors.SyncRequest, emit c
 			cur.Versions[key] = int64(rec.Version)
 		}
 	}
+	gone, err := r.unlistedSheetRecords(ctx, list, &cur)
+	if err != nil {
+		return err
+	}
+	records = append(records, gone...)
 	if len(records) > 0 {
 		b, _ := json.Marshal(cur)
 		if err := emit(ctx, connectors.Page{Records: records, Cursor: b}); err != nil {
@@ -92,6 +98,41 @@ func (r *run) syncSheets(ctx context.Context, req connectors.SyncRequest, emit c
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// unlistedSheetRecords tombstones the records of sheets no longer synced whose rows the
+// rows stream (run just before) has dropped; a sheet whose rows were kept (it could not be
+// read) keeps its record too.
+func (r *run) unlistedSheetRecords(ctx context.Context, list []SheetConfig, cur *sheetsCursor) ([]connectors.Record, error) {
+	if r.env.Stored == nil {
+		return nil, nil
+	}
+	listed := map[string]bool{}
+	for _, sc := range list {
+		listed[strconv.FormatInt(sc.ID, 10)] = true
+	}
+	sheets, err := r.env.Stored.NativeIDs(ctx, StreamSheets)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: read stored sheets: %w", r.src.Name, err)
+	}
+	rows, err := r.allStored(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hasRows := map[string]bool{}
+	for id := range rows {
+		sheet, _, _ := strings.Cut(id, "/")
+		hasRows[sheet] = true
+	}
+	var out []connectors.Record
+	for id, v := range sheets {
+		if !listed[id] && !hasRows[id] {
+			out = append(out, connectors.Record{Stream: StreamSheets, NativeID: id, Version: v, Deleted: true})
+			delete(cur.Versions, id)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].NativeID < out[j].NativeID })
+	return out, nil
 }
 
 // sheetRecord builds a sheet's record, or nil when it is unchanged since seen. It reuses

@@ -245,6 +245,17 @@ func (s *Server) AddWorkspace(name string, sheetIDs ...int64) int64 {
 	return w.ID
 }
 
+// SetWorkspaceSheets replaces the sheets a workspace holds (sheets moved in or out).
+func (s *Server) SetWorkspaceSheets(workspaceID int64, sheetIDs ...int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range s.workspaces {
+		if w.ID == workspaceID {
+			w.SheetIDs = sheetIDs
+		}
+	}
+}
+
 // SetPrivate unshares a sheet from every token (or shares it again).
 func (s *Server) SetPrivate(sheetID int64, private bool) {
 	s.mu.Lock()

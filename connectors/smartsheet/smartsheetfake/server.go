@@ -83,6 +83,13 @@ func (s *Server) fail(w http.ResponseWriter, status, code int, msg string) {
 	writeJSON(w, status, map[string]any{"errorCode": code, "message": msg, "refId": ref})
 }
 
+// historyCell is a cell of a cell-history answer: the cell and who changed it when.
+type historyCell struct {
+	cellOut
+	ModifiedAt string `json:"modifiedAt"`
+	ModifiedBy any    `json:"modifiedBy"`
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.WriteHeader(status)
@@ -198,7 +205,8 @@ func (s *Server) getWorkspace(w http.ResponseWriter, r *http.Request) {
 		}
 		sheets := []any{}
 		for _, sid := range ws.SheetIDs {
-			if sh := s.sheets[sid]; sh != nil {
+			// A token only sees the sheets shared with it.
+			if sh := s.sheets[sid]; sh != nil && !sh.Private {
 				sheets = append(sheets, sheetSummary(sh))
 			}
 		}
@@ -235,13 +243,12 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 	for i := len(hist) - 1 - from; i >= len(hist)-to; i-- {
 		h := hist[i]
 		row := &Row{ID: rowID, Cells: map[int64]any{colID: h.Value}}
-		cell := sh.renderCell(col, row, renderOpts{level: 2, objectValue: true, columnType: true})
-		if cell == nil {
-			cell = map[string]any{"columnId": colID, "columnType": col.Type}
+		cell, ok := sh.renderCell(col, row, renderOpts{level: 2, objectValue: true, columnType: true})
+		if !ok {
+			cell = cellOut{ColumnID: colID, ColumnType: col.Type}
 		}
-		cell["modifiedAt"] = stamp(h.ModifiedAt)
-		cell["modifiedBy"] = map[string]any{"email": h.ModifiedBy.Email, "name": h.ModifiedBy.Name}
-		data = append(data, cell)
+		data = append(data, historyCell{cellOut: cell, ModifiedAt: stamp(h.ModifiedAt),
+			ModifiedBy: map[string]any{"email": h.ModifiedBy.Email, "name": h.ModifiedBy.Name}})
 	}
 	writeJSON(w, http.StatusOK, listBody(page, size, len(hist), data))
 }

@@ -103,7 +103,7 @@ func (s *Server) getSheet(w http.ResponseWriter, r *http.Request) {
 	for _, c := range cols {
 		colsJSON = append(colsJSON, columnJSON(c, indexOf(sh.Columns, c), opts.level))
 	}
-	rowsJSON := make([]any, 0, len(rows))
+	rowsJSON := make([]rowOut, 0, len(rows))
 	for _, row := range rows {
 		rowsJSON = append(rowsJSON, sh.rowJSON(row, cols, opts, include))
 	}
@@ -165,42 +165,81 @@ func columnJSON(c *Column, index, level int) map[string]any {
 	return m
 }
 
-func contactJSON(c Contact) map[string]any {
-	m := map[string]any{"name": c.Name}
-	if c.Email != "" {
-		m["email"] = c.Email
-	}
-	return m
+// contactOut is a contact (a row's writer, or a contact cell's objectValue).
+type contactOut struct {
+	ObjectType string `json:"objectType,omitempty"`
+	Email      string `json:"email,omitempty"`
+	Name       string `json:"name"`
 }
 
-func (sh *Sheet) rowJSON(row *Row, cols []*Column, opts renderOpts, include string) map[string]any {
-	m := map[string]any{
-		"id": row.ID, "sheetId": sh.ID, "rowNumber": opts.rowNumber[row.ID], "expanded": true,
-		"createdAt": stamp(row.CreatedAt), "modifiedAt": stamp(row.ModifiedAt),
-	}
-	if row.ParentID != 0 {
-		m["parentId"] = row.ParentID
+func contactJSON(c Contact) contactOut { return contactOut{Email: c.Email, Name: c.Name} }
+
+// objectOut is a cell's objectValue; fields not set are left out.
+type objectOut struct {
+	ObjectType   string    `json:"objectType"`
+	Values       any       `json:"values,omitempty"`
+	Predecessors []predOut `json:"predecessors,omitempty"`
+	Days         *float64  `json:"days,omitempty"`
+}
+
+type predOut struct {
+	RowID          int64     `json:"rowId"`
+	RowNumber      int       `json:"rowNumber"`
+	Type           string    `json:"type"`
+	InCriticalPath bool      `json:"inCriticalPath"`
+	Lag            objectOut `json:"lag"`
+}
+
+// rowOut and cellOut are a row and a cell as the API writes them: structs rather than
+// maps, so that serving a 10,000-row sheet does not dominate the benchmarks.
+type rowOut struct {
+	ID         int64     `json:"id"`
+	SheetID    int64     `json:"sheetId"`
+	RowNumber  int       `json:"rowNumber"`
+	ParentID   int64     `json:"parentId,omitempty"`
+	Expanded   bool      `json:"expanded"`
+	CreatedAt  string    `json:"createdAt"`
+	ModifiedAt string    `json:"modifiedAt"`
+	CreatedBy  any       `json:"createdBy,omitempty"`
+	ModifiedBy any       `json:"modifiedBy,omitempty"`
+	Permalink  string    `json:"permalink,omitempty"`
+	Cells      []cellOut `json:"cells"`
+}
+
+// cellOut leaves out what a cell does not have; an empty displayValue is still written
+// when set (interfaces are only omitted when nil).
+type cellOut struct {
+	ColumnID     int64  `json:"columnId"`
+	ColumnType   string `json:"columnType,omitempty"`
+	Value        any    `json:"value,omitempty"`
+	DisplayValue any    `json:"displayValue,omitempty"`
+	ObjectValue  any    `json:"objectValue,omitempty"`
+}
+
+func (sh *Sheet) rowJSON(row *Row, cols []*Column, opts renderOpts, include string) rowOut {
+	m := rowOut{
+		ID: row.ID, SheetID: sh.ID, RowNumber: opts.rowNumber[row.ID], Expanded: true,
+		CreatedAt: stamp(row.CreatedAt), ModifiedAt: stamp(row.ModifiedAt), ParentID: row.ParentID,
 	}
 	if strings.Contains(include, "writerInfo") {
-		m["createdBy"], m["modifiedBy"] = contactJSON(row.CreatedBy), contactJSON(row.ModifiedBy)
+		m.CreatedBy, m.ModifiedBy = contactJSON(row.CreatedBy), contactJSON(row.ModifiedBy)
 	}
 	if strings.Contains(include, "rowPermalink") {
-		m["permalink"] = permalink(sh.ID, row.ID)
+		m.Permalink = permalink(sh.ID, row.ID)
 	}
-	cells := make([]any, 0, len(cols))
+	m.Cells = make([]cellOut, 0, len(cols))
 	for _, c := range cols {
-		if cell := sh.renderCell(c, row, opts); cell != nil {
-			cells = append(cells, cell)
+		if cell, ok := sh.renderCell(c, row, opts); ok {
+			m.Cells = append(m.Cells, cell)
 		} else if opts.nonexistent {
-			cells = append(cells, map[string]any{"columnId": c.ID})
+			m.Cells = append(m.Cells, cellOut{ColumnID: c.ID})
 		}
 	}
-	m["cells"] = cells
 	return m
 }
 
-// renderCell shows a stored value as the column's type shows it; nil when empty.
-func (sh *Sheet) renderCell(c *Column, row *Row, opts renderOpts) map[string]any {
+// renderCell shows a stored value as the column's type shows it; false when empty.
+func (sh *Sheet) renderCell(c *Column, row *Row, opts renderOpts) (cellOut, bool) {
 	typ := effectiveType(c, opts.level)
 	v, ok := row.Cells[c.ID]
 	switch c.SystemColumnType {
@@ -216,100 +255,101 @@ func (sh *Sheet) renderCell(c *Column, row *Row, opts renderOpts) map[string]any
 		v, ok = row.ModifiedBy, true
 	}
 	if !ok || v == nil {
-		return nil
+		return cellOut{}, false
 	}
-	cell := map[string]any{"columnId": c.ID}
+	cell := cellOut{ColumnID: c.ID}
 	if opts.columnType {
-		cell["columnType"] = typ
+		cell.ColumnType = typ
 	}
 	text := sh.text(v, c, opts)
 	switch x := v.(type) {
 	case Contact:
 		if typ == ContactList {
-			cell["value"], cell["displayValue"] = firstNonEmpty(x.Email, x.Name), firstNonEmpty(x.Name, x.Email)
+			cell.Value, cell.DisplayValue = firstNonEmpty(x.Email, x.Name), firstNonEmpty(x.Name, x.Email)
 			if opts.objectValue && x.Email != "" {
 				ov := contactJSON(x)
-				ov["objectType"] = "CONTACT"
-				cell["objectValue"] = ov
+				ov.ObjectType = "CONTACT"
+				cell.ObjectValue = ov
 			}
-			return cell
+			return cell, true
 		}
 	case []Contact:
 		if typ == MultiContactList {
-			cell["displayValue"] = text
+			cell.DisplayValue = text
 			if opts.objectValue {
-				vals := make([]any, 0, len(x))
+				vals := make([]contactOut, 0, len(x))
 				for _, ct := range x {
 					ov := contactJSON(ct)
-					ov["objectType"] = "CONTACT"
+					ov.ObjectType = "CONTACT"
 					vals = append(vals, ov)
 				}
-				cell["objectValue"] = map[string]any{"objectType": "MULTI_CONTACT", "values": vals}
+				cell.ObjectValue = objectOut{ObjectType: "MULTI_CONTACT", Values: vals}
 			}
-			return cell
+			return cell, true
 		}
 	case []string:
 		if typ == MultiPicklist {
-			cell["displayValue"] = text
+			cell.DisplayValue = text
 			if opts.objectValue {
-				cell["objectValue"] = map[string]any{"objectType": "MULTI_PICKLIST", "values": x}
+				cell.ObjectValue = objectOut{ObjectType: "MULTI_PICKLIST", Values: x}
 			}
-			return cell
+			return cell, true
 		}
 	case []Dependency:
 		if typ == Predecessor {
-			cell["value"], cell["displayValue"] = text, text
+			cell.Value, cell.DisplayValue = text, text
 			if opts.objectValue {
-				preds := make([]any, 0, len(x))
+				preds := make([]predOut, 0, len(x))
 				for _, d := range x {
-					preds = append(preds, map[string]any{"rowId": d.RowID, "rowNumber": opts.rowNumber[d.RowID], "type": d.Type, "inCriticalPath": false,
-						"lag": map[string]any{"objectType": "DURATION", "days": d.LagDays}})
+					preds = append(preds, predOut{RowID: d.RowID, RowNumber: opts.rowNumber[d.RowID], Type: d.Type,
+						Lag: objectOut{ObjectType: "DURATION", Days: &d.LagDays}})
 				}
-				cell["objectValue"] = map[string]any{"objectType": "PREDECESSOR_LIST", "predecessors": preds}
+				cell.ObjectValue = objectOut{ObjectType: "PREDECESSOR_LIST", Predecessors: preds}
 			}
-			return cell
+			return cell, true
 		}
 	case Days:
 		if typ == Duration {
-			cell["value"], cell["displayValue"] = text, text
+			cell.Value, cell.DisplayValue = text, text
 			if opts.objectValue {
-				cell["objectValue"] = map[string]any{"objectType": "DURATION", "days": float64(x)}
+				days := float64(x)
+				cell.ObjectValue = objectOut{ObjectType: "DURATION", Days: &days}
 			}
-			return cell
+			return cell, true
 		}
 	case bool:
 		if typ == Checkbox {
-			cell["value"] = x
-			return cell
+			cell.Value = x
+			return cell, true
 		}
 	case time.Time:
 		switch typ {
 		case Date:
-			cell["value"] = x.UTC().Format("2006-01-02")
-			return cell
+			cell.Value = x.UTC().Format("2006-01-02")
+			return cell, true
 		case DateTime:
-			cell["value"] = stamp(x)
-			cell["displayValue"] = x.UTC().Format("01/02/06 3:04 PM")
-			return cell
+			cell.Value = stamp(x)
+			cell.DisplayValue = x.UTC().Format("01/02/06 3:04 PM")
+			return cell, true
 		case AbstractDateTime:
-			cell["value"] = x.Format("2006-01-02T15:04:05")
-			return cell
+			cell.Value = x.Format("2006-01-02T15:04:05")
+			return cell, true
 		}
 	case float64:
 		if typ == TextNumber || typ == Picklist {
-			cell["value"], cell["displayValue"] = x, text
-			return cell
+			cell.Value, cell.DisplayValue = x, text
+			return cell, true
 		}
 	case string:
 		switch typ {
 		case Date, AbstractDateTime, DateTime:
-			cell["value"] = x
-			return cell
+			cell.Value = x
+			return cell, true
 		}
 	}
 	// Anything else (plain text, or a value the column's new type cannot hold) is text.
-	cell["value"], cell["displayValue"] = text, text
-	return cell
+	cell.Value, cell.DisplayValue = text, text
+	return cell, true
 }
 
 func firstNonEmpty(a, b string) string {
