@@ -1,8 +1,10 @@
 package mappings
 
 import (
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/cel-go/cel"
@@ -20,10 +22,15 @@ type Env struct {
 // Mapper is a compiled mapping: everything parsed and checked once, so Map only walks.
 // A Mapper is safe for concurrent Map calls once its lookups are set.
 type Mapper struct {
-	env        Env
-	blocks     []*block            // run order: transitions before the blocks that read them
-	byStream   map[string][]*block // blocks per stream, in run order
-	plans      map[string]*plan    // what to decode of each stream's payloads
+	env      Env
+	blocks   []*block            // run order: transitions before the blocks that read them
+	byStream map[string][]*block // blocks per stream, in run order
+	plans    map[string]*plan    // what to decode of each stream's payloads
+	// errBlocks and errPlans are byStream and plans for an error sample (NewErrorSample):
+	// the blocks with fields whose problems are errors, and what those fields read.
+	errBlocks  map[string][]*block
+	errPlans   map[string]*plan
+	arenas     sync.Pool // *decodeArena: maps of decoded payloads, reused
 	lookups    []*lookupIndex
 	streams    []string
 	lkStreams  []string
@@ -103,6 +110,7 @@ type block struct {
 	post     []*cond   // conditions on fields, tested after
 	fields   []*cfield // in dependency order
 	colField []int     // per table column: index into fields, -1 if unmapped
+	colKinds []colKind // per table column: its Go type, read once per row
 	attrs    []int     // fields named attributes.<x>
 	attrCol  int       // the attributes column, -1 if the table has none
 	keyCols  []int     // table column index of each key field
@@ -113,6 +121,12 @@ type block struct {
 	canon   personCols
 	needsTx bool // reads transitions of the same record
 	txCols  txCols
+	// check marks the fields a check against stored records needs (see markChecked).
+	check []bool
+	// errCheck marks the fields whose problems are errors (a value map without a default)
+	// and what they read; errTx: one of them reads transitions (first/last_transition).
+	errCheck []bool
+	errTx    bool
 }
 
 type engineDefault struct {
@@ -190,8 +204,17 @@ func (m *Mapping) Compile(env Env) (*Mapper, error) {
 	if err := c.err(); err != nil {
 		return nil, err
 	}
+	c.mp.errBlocks, c.mp.errPlans = map[string][]*block{}, map[string]*plan{}
 	for s, bs := range c.mp.byStream {
-		c.mp.plans[s] = planFor(bs)
+		c.mp.plans[s] = planFor(bs, false)
+		for _, b := range bs {
+			if slices.Contains(b.errCheck, true) {
+				c.mp.errBlocks[s] = append(c.mp.errBlocks[s], b)
+			}
+		}
+		if len(c.mp.errBlocks[s]) > 0 {
+			c.mp.errPlans[s] = planFor(c.mp.errBlocks[s], true)
+		}
 	}
 	c.mp.sourceKind = env.SourceKind
 	return c.mp, nil
@@ -261,8 +284,10 @@ func (c *compiler) block(name string, e *Entity) *block {
 		b.each = append(b.each, groups)
 	}
 	b.colField = make([]int, len(t.Columns))
+	b.colKinds = make([]colKind, len(t.Columns))
 	for i := range b.colField {
 		b.colField[i] = -1
+		b.colKinds[i] = kindOf(t.Columns[i].Type)
 	}
 	cols := map[string]int{}
 	for i, col := range t.Columns {
@@ -372,8 +397,79 @@ func (c *compiler) block(name string, e *Entity) *block {
 	if t == warehouse.Transitions {
 		b.txCols = txCols{at: cols["at"], field: cols["field"], toValue: cols["to_value"], toCategory: cols["to_category"]}
 	}
+	b.markChecked(idx)
 	c.checkLevels(b, e, key)
 	return b
+}
+
+// markChecked marks the fields whose values a check against stored records reads
+// (Mapper.NewCheckSample): those with a value map (unmapped values), those reading a path
+// (paths that never match), those deciding whether a row exists (keys, required times,
+// from conditions), transitions' columns that first/last_transition read, and every
+// field these read. The others (often expressions and templates) need not be computed.
+func (b *block) markChecked(idx map[string]int) {
+	b.check = make([]bool, len(b.fields))
+	var mark func(i int)
+	mark = func(i int) {
+		if i < 0 || b.check[i] {
+			return
+		}
+		b.check[i] = true
+		for _, d := range b.fields[i].deps {
+			if j, ok := idx[d]; ok {
+				mark(j)
+			}
+		}
+	}
+	for i, f := range b.fields {
+		need := f.hasMap()
+		for _, s := range f.sources() {
+			walkSrc(s, func(x source) {
+				if _, ok := x.(*pathSrc); ok {
+					need = true
+				}
+			})
+		}
+		if need {
+			mark(i)
+		}
+	}
+	b.errCheck = make([]bool, len(b.fields))
+	var markErr func(i int)
+	markErr = func(i int) {
+		if i < 0 || b.errCheck[i] {
+			return
+		}
+		b.errCheck[i] = true
+		for _, s := range b.fields[i].sources() {
+			walkSrc(s, func(x source) {
+				if _, ok := x.(*txSrc); ok {
+					b.errTx = true
+				}
+			})
+		}
+		for _, d := range b.fields[i].deps {
+			if j, ok := idx[d]; ok {
+				markErr(j)
+			}
+		}
+	}
+	for i, f := range b.fields {
+		if f.hasMap() && f.def == nil {
+			markErr(i)
+		}
+	}
+	for _, col := range append(slices.Clone(b.keyCols), b.required...) {
+		mark(b.colField[col])
+	}
+	for _, cd := range b.post {
+		mark(idx[cd.from])
+	}
+	if b.table == warehouse.Transitions {
+		for _, col := range []int{b.txCols.at, b.txCols.field, b.txCols.toValue, b.txCols.toCategory} {
+			mark(b.colField[col])
+		}
+	}
 }
 
 // splitAll splits segments at [*]: a[*].b[*].c gives [a] [b] [c].

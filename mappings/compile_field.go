@@ -1,8 +1,12 @@
 package mappings
 
 import (
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/pmohub/pmohub/warehouse"
 )
 
 // field compiles one field definition into cf.
@@ -60,6 +64,38 @@ func (c *compiler) field(b *block, e *Entity, f *Field, cf *cfield, key string) 
 		cf.def = &v
 	}
 	c.checkTx(b, f, key)
+	if b.table == warehouse.Transitions && cf.name == "to_class" {
+		c.checkClasses(f, key)
+	}
+}
+
+// flowClasses are the classes flow efficiency tells apart (warehouse/metrics).
+var flowClasses = []string{"active", "waiting"}
+
+// checkClasses makes a typo in a transitions.to_class target a problem at load, not a
+// status silently counted in neither class. Empty is allowed: the category's default.
+func (c *compiler) checkClasses(f *Field, key string) {
+	check := func(to string, pos Pos, at string) {
+		if to != "" && !slices.Contains(flowClasses, to) {
+			c.hint(pos, at, "to_class is active or waiting (empty: the default of to_category)", "unknown flow class %q", to)
+		}
+	}
+	for _, to := range f.Values {
+		check(to, f.at("values"), key+".values")
+	}
+	for i, sc := range f.Scoped {
+		if sc != nil {
+			for _, to := range sc.Values {
+				check(to, sc.at("values"), fmt.Sprintf("%s.scoped[%d].values", key, i))
+			}
+		}
+	}
+	if f.Default != nil {
+		check(*f.Default, f.at("default"), key+".default")
+	}
+	if f.Value != nil {
+		check(*f.Value, f.at("value"), key+".value")
+	}
 }
 
 // source compiles the one source a field (or a lookup's by) names.
@@ -105,7 +141,15 @@ func (c *compiler) source(b *block, f *Field, key string, deps *[]string, full b
 		if set[0] == "last_transition" {
 			m = f.LastTransition
 		}
-		return &txSrc{last: set[0] == "last_transition", cats: m.ToCategory, vals: m.ToValue, field: m.Field}
+		tx := &txSrc{last: set[0] == "last_transition", cats: m.ToCategory, vals: m.ToValue, field: m.Field}
+		if m.When != nil {
+			tx.when = c.cond(b, m.When, key+"."+set[0]+".when")
+			if tx.when != nil && tx.when.from != "" {
+				tx.when.src = &fromSrc{name: tx.when.from} // computed before this field
+				*deps = append(*deps, tx.when.from)
+			}
+		}
+		return tx
 	}
 	c.add(f.at(set[0]), key, "%s cannot be used here", set[0])
 	return constSrc{}
@@ -279,6 +323,10 @@ func walkSrc(s source, fn func(source)) {
 	case *fallbackSrc:
 		walkSrc(x.first, fn)
 		walkSrc(x.then, fn)
+	case *txSrc:
+		if x.when != nil && x.when.src != nil {
+			walkSrc(x.when.src, fn)
+		}
 	}
 }
 

@@ -37,13 +37,17 @@ const exprCostLimit = 1_000_000
 type exprSrc struct {
 	text    string
 	prg     cel.Program
-	payload bool // reads payload: the plan must decode the whole record
-	each    bool // reads each or levels: the plan keeps elements whole
-	deps    []string
-	depIdx  []int
-	now     time.Time
-	env     Env
-	isCond  bool
+	payload bool // reads payload
+	// payloadPaths are the parts of payload it reads (the plan decodes them whole);
+	// wholePayload: it reads payload in a way that needs all of it.
+	payloadPaths [][]seg
+	wholePayload bool
+	each         bool // reads each or levels: the plan keeps elements whole
+	deps         []string
+	depIdx       []int
+	now          time.Time
+	env          Env
+	isCond       bool
 }
 
 var (
@@ -121,6 +125,9 @@ func (c *compiler) expr(text string, pos Pos, key string, deps *[]string, cond b
 	}
 	s := &exprSrc{text: text, prg: prg, payload: payloadRe.MatchString(text), each: eachRe.MatchString(text),
 		now: c.now, env: c.env, isCond: cond}
+	if s.payload {
+		s.payloadPaths, s.wholePayload = payloadPaths(ast.NativeRep().Expr())
+	}
 	for _, m := range rowSelect.FindAllStringSubmatch(text, -1) {
 		name := m[1] + m[2] + m[3]
 		if !contains(s.deps, name) {

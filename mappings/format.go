@@ -80,9 +80,10 @@ type Lookup struct {
 // TransitionMatch selects transitions of the same record; all given criteria must hold.
 type TransitionMatch struct {
 	Meta       `yaml:"-"`
-	ToCategory Strings `yaml:"to_category" doc:"to_category is one of these."`
-	ToValue    Strings `yaml:"to_value" doc:"to_value (the status) is one of these, case-insensitively."`
-	Field      string  `yaml:"field" doc:"Only transitions of this field (status)."`
+	ToCategory Strings    `yaml:"to_category" doc:"to_category is one of these."`
+	ToValue    Strings    `yaml:"to_value" doc:"to_value (the status) is one of these, case-insensitively."`
+	Field      string     `yaml:"field" doc:"Only transitions of this field (status)."`
+	When       *Condition `yaml:"when" doc:"Only for records where this condition holds (a workflow: {path: fields.project.key, equals: OPS}); for others the source gives nothing, so a fallback applies."`
 }
 
 // Condition is one test of a where list: a source and one comparison.

@@ -61,16 +61,25 @@ func (c *rowCtx) problem(field, msg string) {
 func (mp *Mapper) Map(rec Record) ([]Row, []Problem) { return mp.mapRecord(rec, nil) }
 
 func (mp *Mapper) mapRecord(rec Record, obs *Sample) ([]Row, []Problem) {
-	blocks := mp.byStream[rec.Stream]
+	blocks, plan := mp.byStream[rec.Stream], mp.plans[rec.Stream]
+	if obs != nil && obs.errOnly {
+		blocks, plan = mp.errBlocks[rec.Stream], mp.errPlans[rec.Stream]
+	}
 	if len(blocks) == 0 {
 		return nil, nil
 	}
 	var probs []Problem
-	root, err := mp.plans[rec.Stream].decode(rec.Payload)
+	a, _ := mp.arenas.Get().(*decodeArena)
+	if a == nil {
+		a = &decodeArena{}
+	}
+	defer func() { a.release(); mp.arenas.Put(a) }()
+	root, err := plan.decodeIn(rec.Payload, a)
 	if err != nil {
 		return nil, []Problem{{Entity: blocks[0].name, NativeID: rec.NativeID, Message: "payload is not valid JSON: " + err.Error()}}
 	}
-	c := &rowCtx{mp: mp, rec: &rec, root: root, probs: &probs, obs: obs}
+	c := &rowCtx{mp: mp, rec: &rec, root: root, probs: &probs, obs: obs, vals: a.vals}
+	defer func() { a.vals = c.vals[:cap(c.vals)] }() // before the release above: keeps what grew
 	var rows []Row
 	for _, b := range blocks {
 		c.block = b
@@ -144,9 +153,17 @@ func (b *block) row(c *rowCtx) (Row, bool) {
 			return Row{}, false
 		}
 	}
+	mask := c.obs.mask(b)
 	for i, f := range b.fields {
+		if mask != nil && !mask[i] {
+			c.vals[i] = val{}
+			continue
+		}
 		c.field = f.name
 		c.vals[i] = f.compute(c)
+	}
+	if c.obs != nil && c.obs.errOnly {
+		return Row{}, false // its fields' problems are all it is for
 	}
 	for _, cd := range b.post {
 		if !cd.holds(c) {
@@ -155,13 +172,13 @@ func (b *block) row(c *rowCtx) (Row, bool) {
 	}
 	t := b.table
 	values := make([]any, len(t.Columns))
-	for i, col := range t.Columns {
+	for i := range t.Columns {
 		fi := b.colField[i]
 		v := val{}
 		if fi >= 0 {
 			v = c.vals[fi]
 		}
-		values[i] = goValue(kindOf(col.Type), v)
+		values[i] = goValue(b.colKinds[i], v)
 	}
 	for _, d := range b.defaults {
 		if d.kind == tNativeID {

@@ -1,7 +1,9 @@
 package mappings
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -18,6 +20,16 @@ type Sample struct {
 	unmapped  map[unmappedKey]*Unmapped
 	problems  map[problemKey]int
 	examples  []Problem
+	required  map[string]bool // per stream: the mapping requires columns of it
+	missing   map[missingColumn]*missingStat
+	checkOnly bool // NewCheckSample
+	errOnly   bool // NewErrorSample
+}
+
+// missingStat is where a required column was missing: rows per table.
+type missingStat struct {
+	rows   int
+	tables map[string]int
 }
 
 // MaxProblemExamples bounds the problems a Sample keeps whole; all are counted.
@@ -53,7 +65,61 @@ type ProblemCount struct {
 // NewSample starts a sample of the mapping.
 func (mp *Mapper) NewSample() *Sample {
 	return &Sample{mp: mp, records: map[string]int{}, blockRows: map[*block]int{},
-		paths: map[*pathSrc]*pathStat{}, unmapped: map[unmappedKey]*Unmapped{}, problems: map[problemKey]int{}}
+		paths: map[*pathSrc]*pathStat{}, unmapped: map[unmappedKey]*Unmapped{}, problems: map[problemKey]int{},
+		required: map[string]bool{}, missing: map[missingColumn]*missingStat{}}
+}
+
+// NewCheckSample starts a sample for Diagnostics only (validate): fields that no
+// diagnostic reads (no value map, no path, not deciding whether a row exists, nor read
+// by such a field) are not computed, so its rows are incomplete and its run-time
+// problems partial; its Diagnostics are those of NewSample.
+func (mp *Mapper) NewCheckSample() *Sample {
+	s := mp.NewSample()
+	s.checkOnly = true
+	return s
+}
+
+// NewErrorSample starts a sample for the errors of Diagnostics only (apply): it computes
+// only the fields with a value map and no default (and what they read), in the blocks
+// that have any, and checks required columns; its Diagnostics are the errors of
+// NewSample's, without warnings. When such a field reads transitions it is a check sample.
+func (mp *Mapper) NewErrorSample() *Sample {
+	s := mp.NewCheckSample()
+	for _, b := range mp.blocks {
+		if b.errTx {
+			return s
+		}
+	}
+	s.errOnly = true
+	return s
+}
+
+// Streams returns the streams the sample needs records of (an error sample: those with
+// fields it computes or required columns; a check or full sample: all of the mapping's).
+func (s *Sample) Streams() []string {
+	if !s.errOnly {
+		return s.mp.Streams()
+	}
+	var out []string
+	for _, st := range s.mp.streams {
+		if len(s.mp.errBlocks[st]) > 0 || len(s.mp.RequiredColumns(st)) > 0 {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// mask is which fields of b the sample computes; nil: all.
+func (s *Sample) mask(b *block) []bool {
+	switch {
+	case s == nil:
+		return nil
+	case s.errOnly:
+		return b.errCheck
+	case s.checkOnly:
+		return b.check
+	}
+	return nil
 }
 
 // Map maps one record as Mapper.Map does, and records what happened.
@@ -62,6 +128,7 @@ func (s *Sample) Map(rec Record) ([]Row, []Problem) {
 		s.records[rec.Stream]++
 	}
 	rows, probs := s.mp.mapRecord(rec, s)
+	s.checkColumns(rec)
 	for _, p := range probs {
 		s.problems[problemKey{p.Entity, p.Field, generalise(p.Message)}]++
 		if len(s.examples) < MaxProblemExamples {
@@ -69,6 +136,109 @@ func (s *Sample) Map(rec Record) ([]Row, []Problem) {
 		}
 	}
 	return rows, probs
+}
+
+// Merge adds what o saw to s, o's problem examples after s's: samples of consecutive
+// chunks of records, mapped in parallel and merged in order, equal the sample of all the
+// records mapped in one. o must come from the same Mapper. Whatever a Sample counts must
+// be merged here.
+func (s *Sample) Merge(o *Sample) {
+	for k, n := range o.records {
+		s.records[k] += n
+	}
+	for b, n := range o.blockRows {
+		s.blockRows[b] += n
+	}
+	for p, st := range o.paths {
+		have := s.paths[p]
+		if have == nil {
+			s.paths[p] = &pathStat{evals: st.evals, hits: append([]int(nil), st.hits...)}
+			continue
+		}
+		have.evals += st.evals
+		for i, h := range st.hits {
+			have.hits[i] += h
+		}
+	}
+	for k, u := range o.unmapped {
+		if have := s.unmapped[k]; have != nil {
+			have.Count += u.Count
+		} else {
+			c := *u
+			s.unmapped[k] = &c
+		}
+	}
+	for k, n := range o.problems {
+		s.problems[k] += n
+	}
+	for m, st := range o.missing {
+		have := s.missing[m]
+		if have == nil {
+			have = &missingStat{tables: map[string]int{}}
+			s.missing[m] = have
+		}
+		have.rows += st.rows
+		for t, n := range st.tables {
+			have.tables[t] += n
+		}
+	}
+	for _, p := range o.examples {
+		if len(s.examples) >= MaxProblemExamples {
+			break
+		}
+		s.examples = append(s.examples, p)
+	}
+}
+
+// checkColumns notes the required columns the record's table lacks.
+func (s *Sample) checkColumns(rec Record) {
+	req, ok := s.required[rec.Stream]
+	if !ok {
+		req = len(s.mp.RequiredColumns(rec.Stream)) > 0
+		s.required[rec.Stream] = req
+	}
+	if !req {
+		return
+	}
+	miss := s.mp.missingColumns(rec.Stream, rec.Payload)
+	label := ""
+	if len(miss) > 0 {
+		label = tableLabel(rec.Payload)
+	}
+	for _, m := range miss {
+		st := s.missing[m]
+		if st == nil {
+			st = &missingStat{tables: map[string]int{}}
+			s.missing[m] = st
+		}
+		st.rows++
+		st.tables[label]++
+	}
+}
+
+// tableLabel names the table of a tabular payload: a spreadsheet's tab (Google Sheets)
+// or a sheet (Smartsheet). Read apart from the mapping's decode, which keeps only what the
+// mapping reads, and only for records that lack a column.
+func tableLabel(payload []byte) string {
+	var p struct {
+		Tab       string `json:"tab"`
+		TableName string `json:"table_name"`
+		TableID   string `json:"table_id"`
+		Sheet     *struct {
+			ID   json.Number `json:"id"`
+			Name string      `json:"name"`
+		} `json:"sheet"`
+	}
+	_ = json.Unmarshal(payload, &p)
+	switch {
+	case p.Tab != "":
+		return fmt.Sprintf("spreadsheet %q tab %q", p.TableName, p.Tab)
+	case p.Sheet != nil:
+		return fmt.Sprintf("sheet %q (%s)", p.Sheet.Name, p.Sheet.ID)
+	case p.TableID != "":
+		return fmt.Sprintf("table %q", p.TableID)
+	}
+	return "stored records"
 }
 
 // generalise drops the quoted value from a problem message so that problems group:
@@ -169,6 +339,14 @@ func (s *Sample) ProblemExamples() []Problem { return append([]Problem(nil), s.e
 // since those values would be left empty), and paths that never matched and blocks that
 // produced nothing (warnings: the data may simply not have them yet).
 func (s *Sample) Diagnostics() []Diagnostic {
+	out := s.diagnostics()
+	if s.errOnly { // it counted no rows nor paths: what it would warn of is unknown
+		out = slices.DeleteFunc(out, func(d Diagnostic) bool { return d.Warning })
+	}
+	return out
+}
+
+func (s *Sample) diagnostics() []Diagnostic {
 	var out []Diagnostic
 	for _, u := range s.Unmapped() {
 		d := Diagnostic{Pos: u.Pos, Key: "entities." + u.Entity + ".fields." + u.Field + ".values"}
@@ -181,6 +359,19 @@ func (s *Sample) Diagnostics() []Diagnostic {
 			d.Hint = fmt.Sprintf("add %s: <%s> to values if the default is wrong for it", yamlKey(u.Value), u.Field)
 		}
 		out = append(out, d)
+	}
+	for m, st := range s.missing {
+		tables := make([]string, 0, len(st.tables))
+		for t := range st.tables {
+			tables = append(tables, t)
+		}
+		sort.Strings(tables)
+		if len(tables) > 3 {
+			tables = append(tables[:3], fmt.Sprintf("%d more", len(tables)-3))
+		}
+		out = append(out, Diagnostic{Pos: m.pos, Key: m.key,
+			Message: fmt.Sprintf("column %q is not in %s (%s)", m.column, strings.Join(tables, ", "), plural(st.rows, "stored row")),
+			Hint:    "use the table's title for it, list alternative titles (column: [A, B]), or make it optional with fallback: or default:"})
 	}
 	for _, b := range s.mp.blocks {
 		n := s.records[b.stream]

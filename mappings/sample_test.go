@@ -1,6 +1,7 @@
 package mappings
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -94,5 +95,119 @@ func TestChangesIgnoresFormatting(t *testing.T) {
 	}
 	if c := Changes(a, a); len(c) != 0 {
 		t.Fatal(c)
+	}
+}
+
+const columnMapping = `entities:
+  work_items:
+    stream: rows
+    where: [{path: entity, equals: work_items}]
+    fields:
+      item_id: {template: "{source}:{native_id}"}
+      title:   {column: [Title, Task]}
+      status:  {column: Status}
+      attributes.team: {column: Team, fallback: {path: team}}
+      estimate: {column: Points, default: "0"}
+  projects:
+    stream: rows
+    where: [{path: entity, equals: projects}]
+    fields:
+      project_id: {column: Project ID}
+`
+
+func TestRequiredColumnsAreCheckedWhereTheEntityApplies(t *testing.T) {
+	mp, diags := Check("m.yaml", []byte(columnMapping), nil, testEnv)
+	if len(diags) != 0 {
+		t.Fatal(diags)
+	}
+	if got := strings.Join(mp.RequiredColumns("rows"), ","); got != "Project ID,Status" {
+		t.Fatalf("required %q", got)
+	}
+	// Status is missing (titles match trimmed and case-insensitively: " status " would do);
+	// Title has alternatives, Team a fallback, Points a default; Project ID belongs to
+	// the projects entity, whose where does not hold.
+	task := `{"entity":"work_items","tab":"Tasks","table_name":"Plan","cells":{"Task":"x","State":"Done"}}`
+	miss := mp.MissingColumns("rows", []byte(task))
+	if len(miss) != 1 || miss[0].Column != "Status" || miss[0].Key != "entities.work_items.fields.status.column" || miss[0].Pos != "m.yaml:8:7" {
+		t.Fatalf("missing %+v", miss)
+	}
+	if m := mp.MissingColumns("rows", []byte(`{"entity":"work_items","cells":{" STATUS ":null}}`)); len(m) != 0 {
+		t.Fatalf("matched as a column source matches: %+v", m)
+	}
+	if m := mp.MissingColumns("rows", []byte(`{"entity":"work_items"}`)); len(m) != 0 {
+		t.Fatalf("a record without cells is not tabular: %+v", m)
+	}
+
+	// Two samples merged (as preview and validate map chunks in parallel) count as one.
+	s, other := mp.NewSample(), mp.NewSample()
+	for i := range 3 {
+		s.Map(Record{Stream: "rows", NativeID: fmt.Sprint(i), Payload: []byte(task)})
+	}
+	other.Map(Record{Stream: "rows", NativeID: "p", Payload: []byte(`{"entity":"projects","tab":"Register","table_name":"Plan","cells":{"Project ID":"P-1"}}`)})
+	other.Map(Record{Stream: "rows", NativeID: "3", Payload: []byte(task)})
+	s.Merge(other)
+	var errs []string
+	for _, d := range s.Diagnostics() {
+		if !d.Warning {
+			errs = append(errs, d.String())
+		}
+	}
+	want := `m.yaml:8:7: entities.work_items.fields.status.column: column "Status" is not in spreadsheet "Plan" tab "Tasks" (4 stored rows)`
+	if len(errs) != 1 || !strings.HasPrefix(errs[0], want) {
+		t.Fatalf("diagnostics %q", errs)
+	}
+}
+
+// An error sample (apply) reports exactly the errors of a full sample, no warnings, and
+// maps only the blocks with a value map that has no default.
+func TestErrorSampleReportsTheErrorsOnly(t *testing.T) {
+	mp, diags := Check("m.yaml", []byte(sampleMapping), nil, testEnv)
+	if len(diags) != 0 {
+		t.Fatal(diags)
+	}
+	full, errs := mp.NewSample(), mp.NewErrorSample()
+	if got := errs.Streams(); len(got) != 1 || got[0] != "issues" {
+		t.Fatalf("an error sample reads %v; people have no value map", got)
+	}
+	for i, st := range []string{"Open", "Blocked", "Blocked", "Done", "In Review"} {
+		rec := Record{Stream: "issues", NativeID: fmt.Sprint(i), Payload: []byte(`{"fields":{"summary":"x","status":"` + st + `","type":"Story"}}`)}
+		full.Map(rec)
+		errs.Map(rec)
+	}
+	var want []string
+	for _, d := range full.Diagnostics() {
+		if !d.Warning {
+			want = append(want, d.String())
+		}
+	}
+	var got []string
+	for _, d := range errs.Diagnostics() {
+		got = append(got, d.String())
+	}
+	if len(want) != 2 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("error sample %q\nfull sample's errors %q", got, want)
+	}
+	// A value map read through first_transition needs the transitions: a check sample.
+	mp, diags = Check("m.yaml", []byte(`entities:
+  work_items:
+    stream: issues
+    fields:
+      item_id: {template: "{source}:{native_id}"}
+      started_at: {first_transition: {to_category: in_progress}}
+      attributes.phase: {from: started_at, type: string, values: {x: on_track}}
+  transitions:
+    stream: issues
+    each: changelog[*]
+    fields:
+      item_id: {template: "{source}:{native_id}"}
+      transition_id: {path: "@.id"}
+      at: {path: "@.at", type: time}
+      to_category: {path: "@.cat"}
+`), nil, testEnv)
+	if len(diags) != 0 {
+		t.Fatal(diags)
+	}
+	if s := mp.NewErrorSample(); s.errOnly || !s.checkOnly {
+		t.Fatal("an error sample of a mapping whose checks read transitions must be a check sample")
 	}
 }

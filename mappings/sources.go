@@ -1,10 +1,13 @@
 package mappings
 
 import (
+	"encoding/json"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pmohub/pmohub/connectors"
 )
 
 // source produces a field's value before conversion.
@@ -116,9 +119,13 @@ type txSrc struct {
 	cats  []string
 	vals  []string
 	field string
+	when  *cond // the records (workflows) the rule is for; nil: all
 }
 
 func (s *txSrc) eval(c *rowCtx) val {
+	if s.when != nil && !s.when.holds(c) {
+		return val{}
+	}
 	var best time.Time
 	for _, tx := range c.txs {
 		if s.field != "" && tx.field != s.field {
@@ -192,4 +199,123 @@ func (cd *cond) holds(c *rowCtx) bool {
 		return !v.empty() && cd.re.MatchString(s)
 	}
 	return false
+}
+
+// A column is required when a field's own source is `column:` with one title and the
+// field has no fallback and no default: a mapping that names it expects every table its
+// entity maps to have it. Several titles, a fallback or a default make it optional (the
+// built-in mappings guess columns by title this way).
+func (f *cfield) requiredColumn() (string, bool) {
+	cs, ok := f.src.(columnSrc)
+	if !ok || len(cs.titles) != 1 || f.def != nil {
+		return "", false
+	}
+	return cs.titles[0], true
+}
+
+// hasColumn reports whether cells has the title, matched as columnSrc matches it.
+func hasColumn(cells map[string]any, title string) bool {
+	if _, ok := cells[title]; ok {
+		return true
+	}
+	want := strings.TrimSpace(title)
+	for k := range cells {
+		if strings.EqualFold(strings.TrimSpace(k), want) {
+			return true
+		}
+	}
+	return false
+}
+
+// missingColumn is a required column a record's cells lack.
+type missingColumn struct {
+	column, key string
+	pos         Pos
+}
+
+// RequiredColumns lists, sorted, the column titles the mapping requires of stream's
+// records (connectors.MappingChecker).
+func (mp *Mapper) RequiredColumns(stream string) []string {
+	var out []string
+	for _, b := range mp.byStream[stream] {
+		for _, f := range b.fields {
+			if t, ok := f.requiredColumn(); ok && !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// MissingColumns lists the required columns of the entities that map this tabular record
+// (their where holds) that its cells lack (connectors.MappingChecker). Safe for
+// concurrent use.
+func (mp *Mapper) MissingColumns(stream string, payload json.RawMessage) []connectors.MissingColumn {
+	miss := mp.missingColumns(stream, payload)
+	out := make([]connectors.MissingColumn, len(miss))
+	for i, m := range miss {
+		out[i] = connectors.MissingColumn{Column: m.column, Key: m.key, Pos: m.pos.String()}
+	}
+	return out
+}
+
+func (mp *Mapper) missingColumns(stream string, payload []byte) []missingColumn {
+	blocks := mp.byStream[stream]
+	if len(blocks) == 0 {
+		return nil
+	}
+	root, err := mp.plans[stream].decode(payload)
+	if err != nil {
+		return nil
+	}
+	obj, _ := root.(map[string]any)
+	cells, ok := obj["cells"].(map[string]any)
+	if !ok {
+		return nil // not a tabular record
+	}
+	var probs []Problem
+	c := &rowCtx{mp: mp, rec: &Record{Stream: stream}, root: root, probs: &probs}
+	var out []missingColumn
+	for _, b := range blocks {
+		if !b.applies(c) {
+			continue
+		}
+		for _, f := range b.fields {
+			if t, ok := f.requiredColumn(); ok && !hasColumn(cells, t) {
+				out = append(out, missingColumn{column: t, key: "entities." + b.name + ".fields." + f.name + ".column", pos: f.pos})
+			}
+		}
+	}
+	return out
+}
+
+// applies reports whether b's payload conditions hold for the record (for one element of
+// its each, if it has one): whether b maps it at all.
+func (b *block) applies(c *rowCtx) bool {
+	c.block = b
+	holds := func() bool {
+		for _, cd := range b.pre {
+			if !cd.holds(c) {
+				return false
+			}
+		}
+		return true
+	}
+	if len(b.each) == 0 {
+		c.elems = nil
+		return holds()
+	}
+	found := false
+	elems := make([]any, b.levels)
+	for _, groups := range b.each {
+		iterate(c.root, groups, 0, elems, func(e []any) {
+			if !found {
+				c.elems = e
+				found = holds()
+			}
+		})
+	}
+	c.elems = nil
+	return found
 }

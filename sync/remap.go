@@ -77,41 +77,10 @@ func (e *Engine) remap(ctx context.Context, src *Source, mp *mappings.Mapper, ge
 	if err := e.WH.DropGeneration(ctx, src.Name(), gen); err != nil {
 		return res, err
 	}
-	now := e.now().UTC()
-	pending := map[*warehouse.Table][]warehouse.Row{}
-	n := 0
-	flush := func() error {
-		for _, t := range warehouse.Canonical {
-			if err := e.WH.Insert(ctx, t, pending[t]); err != nil {
-				return err
-			}
-			pending[t] = pending[t][:0]
-		}
-		n = 0
-		return nil
-	}
 	for _, stream := range mp.Streams() {
-		err := e.WH.RawRecords(ctx, src.Name(), stream, nil, func(sr warehouse.StoredRaw) error {
-			rows, probs := mp.Map(mappings.Record{Stream: stream, NativeID: sr.NativeID, Payload: sr.Payload})
-			res.Records++
-			res.Problems += int64(len(probs))
-			ref := stream + "/" + sr.NativeID
-			for _, row := range rows {
-				pending[row.Table] = append(pending[row.Table], storageRow(e.WH.Tenant(), src.Name(), gen, row, ref, sr.Version, false, now))
-				res.Rows++
-				n++
-			}
-			if n >= flushRecords*4 {
-				return flush()
-			}
-			return nil
-		})
-		if err != nil {
+		if err := e.remapStream(ctx, src, mp, gen, stream, &res); err != nil {
 			return res, fmt.Errorf("re-mapping %s/%s: %w", src.Name(), stream, err)
 		}
-	}
-	if err := flush(); err != nil {
-		return res, err
 	}
 	old, _, err := e.WH.ActiveGeneration(ctx, src.Name())
 	if err != nil {
@@ -126,4 +95,82 @@ func (e *Engine) remap(ctx context.Context, src *Source, mp *mappings.Mapper, ge
 		}
 	}
 	return res, nil
+}
+
+// Re-mapping is a pipeline (mappings.InOrder): the stored records are read page by page,
+// every core maps chunks of them, and the rows are inserted in the records' order (as a
+// serial re-mapping would) in large blocks, so the engine's reads and inserts overlap the
+// mapping instead of alternating with it.
+const (
+	remapChunk = 1000    // records per mapping task
+	remapFlush = 100_000 // rows per insert: ClickHouse wants few, large parts
+)
+
+// remapped is one chunk's rows, by index in warehouse.Canonical.
+type remapped struct {
+	rows                   [][]warehouse.Row
+	records, nrows, nprobs int64
+}
+
+func (e *Engine) remapStream(ctx context.Context, src *Source, mp *mappings.Mapper, gen uint32, stream string, res *RemapResult) error {
+	tables := map[*warehouse.Table]int{}
+	for i, t := range warehouse.Canonical {
+		tables[t] = i
+	}
+	now, tenant := e.now().UTC(), e.WH.Tenant()
+	feed := func(send func([]warehouse.StoredRaw) error) error {
+		chunk := make([]warehouse.StoredRaw, 0, remapChunk)
+		err := e.WH.RawRecords(ctx, src.Name(), stream, nil, func(sr warehouse.StoredRaw) error {
+			if chunk = append(chunk, sr); len(chunk) < remapChunk {
+				return nil
+			}
+			err := send(chunk)
+			chunk = make([]warehouse.StoredRaw, 0, remapChunk)
+			return err
+		})
+		if err != nil || len(chunk) == 0 {
+			return err
+		}
+		return send(chunk)
+	}
+	work := func(recs []warehouse.StoredRaw) remapped {
+		o := remapped{rows: make([][]warehouse.Row, len(warehouse.Canonical)), records: int64(len(recs))}
+		for _, sr := range recs {
+			rows, probs := mp.Map(mappings.Record{Stream: stream, NativeID: sr.NativeID, Payload: sr.Payload})
+			o.nprobs += int64(len(probs))
+			o.nrows += int64(len(rows))
+			ref := stream + "/" + sr.NativeID
+			for _, row := range rows {
+				i := tables[row.Table]
+				o.rows[i] = append(o.rows[i], storageRow(tenant, src.Name(), gen, row, ref, sr.Version, false, now))
+			}
+		}
+		return o
+	}
+	pending := make([][]warehouse.Row, len(warehouse.Canonical))
+	flush := func(atLeast int) error {
+		for i, t := range warehouse.Canonical {
+			if len(pending[i]) == 0 || len(pending[i]) < atLeast {
+				continue
+			}
+			if err := e.WH.Insert(ctx, t, pending[i]); err != nil {
+				return err
+			}
+			pending[i] = nil
+		}
+		return nil
+	}
+	emit := func(o remapped) error {
+		res.Records += o.records
+		res.Rows += o.nrows
+		res.Problems += o.nprobs
+		for i, rows := range o.rows {
+			pending[i] = append(pending[i], rows...)
+		}
+		return flush(remapFlush)
+	}
+	if err := mappings.InOrder(ctx, feed, work, emit); err != nil {
+		return err
+	}
+	return flush(0)
 }

@@ -30,6 +30,15 @@ var Migrations = []Migration{
 	{3, "people.canonical_id from identity aliases", func(l Layout) []string {
 		return l.addColumn(People, "canonical_id String AFTER email")
 	}},
+	{4, "transitions.to_class: active or waiting statuses from the mapping", func(l Layout) []string {
+		out := l.addColumn(Transitions, "to_class LowCardinality(String) AFTER to_category")
+		if l.Cluster == "" {
+			// The snapshot is rebuilt with the column by the next refresh (after a sync);
+			// until then it is empty, as it is on a new warehouse.
+			out = append(out, "DROP TABLE IF EXISTS "+l.Snapshot(Transitions))
+		}
+		return out
+	}},
 }
 
 // addColumn adds a column to a table's storage (and, on a cluster, to the local tables

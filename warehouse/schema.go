@@ -126,6 +126,7 @@ var (
 			{"to_value", tStr, "Value after."},
 			{"from_category", tLC, "status_category before."},
 			{"to_category", tLC, "status_category after."},
+			{"to_class", tLC, "Flow class of the status after, for flow efficiency: `active` or `waiting`, as the mapping declares per workflow; empty: the class of to_category (in_progress active, todo waiting)."},
 			{"author_id", tStr, "person_id of who made the change."},
 		},
 	}

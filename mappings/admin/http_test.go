@@ -60,6 +60,11 @@ func TestHTTPAPI(t *testing.T) {
 	if code != http.StatusUnprocessableEntity || len(out["problems"].([]any)) == 0 {
 		t.Fatalf("%d %v", code, out)
 	}
+	// Valid as a file, but the stored records hold Blocked, which it would leave empty.
+	code, out = do(t, srv, "POST", "/api/v1/mappings/sources/tracker/apply", `{"text":"extends: default\nentities: {work_items: {fields: {status_category: {from: status, values: {Open: todo, Doing: in_progress, Done: done}}}}}"}`)
+	if probs, _ := out["problems"].([]any); code != http.StatusUnprocessableEntity || len(probs) != 1 || !strings.Contains(probs[0].(map[string]any)["message"].(string), `"Blocked"`) {
+		t.Fatalf("%d %v", code, out)
+	}
 	code, out = do(t, srv, "POST", "/api/v1/mappings/sources/tracker/apply", `{"text":`+jsonText(edited)+`,"note":"map Blocked"}`)
 	if code != 200 || out["version"].(float64) != 2 || out["note"] != "map Blocked" {
 		t.Fatalf("%d %v", code, out)

@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/pmohub/pmohub/connectors"
@@ -145,26 +144,37 @@ func (s *Service) run(ctx context.Context, name string, text []byte, limit int, 
 	if err := loadLookups(ctx, s.wh, name, mp); err != nil {
 		return nil, err
 	}
+	// The current rows load while the first records are read and mapped.
 	var d *differ
+	var derr error
+	ready := make(chan struct{})
 	if diff {
-		if d, err = s.newDiffer(ctx, name, limit); err != nil {
-			return nil, err
+		go func() {
+			defer close(ready)
+			d, derr = s.newDiffer(ctx, name, limit)
+		}()
+	} else {
+		close(ready)
+	}
+	// validate needs only the diagnostics: a check sample skips the fields they do not read
+	newSample := mp.NewCheckSample
+	var row func(mappedRow) error
+	if diff {
+		newSample, row = mp.NewSample, func(r mappedRow) error {
+			<-ready
+			if derr != nil {
+				return derr
+			}
+			return d.add(r, p, limit)
 		}
 	}
-	sample := mp.NewSample()
-	for _, stream := range mp.Streams() {
-		err := s.wh.RawRecords(ctx, name, stream, nil, func(sr warehouse.StoredRaw) error {
-			rows, _ := sample.Map(mappings.Record{Stream: stream, NativeID: sr.NativeID, Payload: sr.Payload})
-			if d != nil {
-				for _, r := range rows {
-					d.add(r, p, limit)
-				}
-			}
-			return ctx.Err()
-		})
-		if err != nil {
-			return nil, fmt.Errorf("reading stored %s records of %s: %w", stream, name, err)
-		}
+	sample, err := s.mapStored(ctx, name, newSample, row)
+	<-ready
+	if err == nil {
+		err = derr
+	}
+	if err != nil {
+		return nil, err
 	}
 	p.Report = *newReport(name, sample.Diagnostics())
 	p.Records = sample.Records()
@@ -175,6 +185,63 @@ func (s *Service) run(ctx context.Context, name string, text []byte, limit int, 
 		p.Diff = d.finish()
 	}
 	return p, nil
+}
+
+// mapStored maps the source's stored records into samples of newSample (one per chunk,
+// merged) and returns what they saw. row, if not nil, gets every row, prepared for the
+// diff, in record order.
+func (s *Service) mapStored(ctx context.Context, name string, newSample func() *mappings.Sample, row func(mappedRow) error) (*mappings.Sample, error) {
+	diff := row != nil
+	sample := newSample()
+	for _, stream := range sample.Streams() {
+		// Chunks of records are mapped (and their rows formatted) on every core, each into
+		// a sample of its own; the chunks are merged and diffed in order, so the outcome is
+		// that of one serial pass.
+		type chunk struct {
+			sample *mappings.Sample
+			rows   []mappedRow // when diffing
+		}
+		feed := func(send func([]warehouse.StoredRaw) error) error {
+			recs := make([]warehouse.StoredRaw, 0, sampleChunk)
+			err := storedRecords(ctx, s.wh, name, stream, func(sr warehouse.StoredRaw) error {
+				if recs = append(recs, sr); len(recs) < sampleChunk {
+					return nil
+				}
+				err := send(recs)
+				recs = make([]warehouse.StoredRaw, 0, sampleChunk)
+				return err
+			})
+			if err != nil || len(recs) == 0 {
+				return err
+			}
+			return send(recs)
+		}
+		work := func(recs []warehouse.StoredRaw) chunk {
+			c := chunk{sample: newSample()}
+			for _, sr := range recs {
+				rows, _ := c.sample.Map(mappings.Record{Stream: stream, NativeID: sr.NativeID, Payload: sr.Payload})
+				if diff {
+					for _, r := range rows {
+						c.rows = append(c.rows, prepare(r))
+					}
+				}
+			}
+			return c
+		}
+		emit := func(c chunk) error {
+			sample.Merge(c.sample)
+			for _, r := range c.rows {
+				if err := row(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if err := mappings.InOrder(ctx, feed, work, emit); err != nil {
+			return nil, fmt.Errorf("reading stored %s records of %s: %w", stream, name, err)
+		}
+	}
+	return sample, nil
 }
 
 // loadLookups gives the mapper its lookup streams as stored (as the sync engine does).
@@ -191,58 +258,6 @@ func loadLookups(ctx context.Context, wh *warehouse.Warehouse, source string, mp
 		if err := mp.SetLookup(st, recs); err != nil {
 			return fmt.Errorf("lookup stream %s: %w", st, err)
 		}
-	}
-	return nil
-}
-
-// differ compares produced rows with the rows of the source's active generation.
-type differ struct {
-	have  map[*warehouse.Table]map[string][]string // key → formatted values, removed when seen
-	seen  map[*warehouse.Table]map[string]bool
-	stats map[*warehouse.Table]*TableDiff
-	limit int
-}
-
-func (s *Service) newDiffer(ctx context.Context, source string, limit int) (*differ, error) {
-	d := &differ{have: map[*warehouse.Table]map[string][]string{}, seen: map[*warehouse.Table]map[string]bool{}, stats: map[*warehouse.Table]*TableDiff{}, limit: limit}
-	g, ok, err := s.wh.ActiveGeneration(ctx, source)
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range warehouse.Canonical {
-		d.have[t] = map[string][]string{}
-		d.seen[t] = map[string]bool{}
-		d.stats[t] = &TableDiff{Table: t.Name}
-		if !ok {
-			continue
-		}
-		if err := s.loadCurrent(ctx, t, source, g.Generation, d.have[t]); err != nil {
-			return nil, err
-		}
-	}
-	return d, nil
-}
-
-// loadCurrent reads the rows the mapping in force produced (the storage of the active
-// generation, not the views: work_items' view re-targets project_id through registers).
-func (s *Service) loadCurrent(ctx context.Context, t *warehouse.Table, source string, gen uint32, into map[string][]string) error {
-	cols := make([]string, len(t.Columns))
-	for i, c := range t.Columns {
-		cols[i] = "`" + c.Name + "`"
-	}
-	q := fmt.Sprintf("SELECT %s FROM %s FINAL WHERE tenant = %s AND source = %s AND generation = %d AND is_deleted = 0",
-		strings.Join(cols, ", "), s.wh.Layout().Q(t.Storage()), warehouse.Lit(s.wh.Tenant()), warehouse.Lit(source), gen)
-	var rows []map[string]any
-	if err := s.wh.QueryInto(ctx, q, &rows); err != nil {
-		return fmt.Errorf("reading current %s of %s: %w", t.Name, source, err)
-	}
-	keyIdx := keyIndexes(t)
-	for _, r := range rows {
-		vals := make([]string, len(t.Columns))
-		for i, c := range t.Columns {
-			vals[i] = formatStored(c.Type, r[c.Name])
-		}
-		into[joinKey(vals, keyIdx)] = vals
 	}
 	return nil
 }
@@ -267,68 +282,14 @@ func joinKey(vals []string, idx []int) string {
 	return strings.Join(parts, "\x00")
 }
 
-func (d *differ) add(r mappings.Row, p *Preview, limit int) {
-	t := r.Table
-	if d.seen[t][r.Key] {
-		return // the same row from another record (a shared person)
-	}
-	d.seen[t][r.Key] = true
-	vals := make([]string, len(t.Columns))
-	for i, c := range t.Columns {
+// sampleChunk is how many records one preview task maps.
+const sampleChunk = 1000
+
+// formatRow gives a mapped row's values as the diff compares them.
+func formatRow(r mappings.Row) []string {
+	vals := make([]string, len(r.Table.Columns))
+	for i, c := range r.Table.Columns {
 		vals[i] = formatMapped(c.Type, r.Values[i])
 	}
-	if len(p.Rows[t.Name]) < limit {
-		m := make(map[string]string, len(vals))
-		for i, c := range t.Columns {
-			if vals[i] != "" {
-				m[c.Name] = vals[i]
-			}
-		}
-		p.Rows[t.Name] = append(p.Rows[t.Name], m)
-	}
-	st := d.stats[t]
-	key := strings.ReplaceAll(r.Key, "\x00", " | ")
-	old, ok := d.have[t][r.Key]
-	if !ok {
-		st.Added++
-		if len(st.Examples) < limit {
-			st.Examples = append(st.Examples, RowChange{Change: "added", Key: key})
-		}
-		return
-	}
-	delete(d.have[t], r.Key)
-	var changes []FieldChange
-	for i, c := range t.Columns {
-		if old[i] != vals[i] {
-			changes = append(changes, FieldChange{Field: c.Name, Before: old[i], After: vals[i]})
-		}
-	}
-	if len(changes) == 0 {
-		st.Unchanged++
-		return
-	}
-	st.Changed++
-	if len(st.Examples) < limit {
-		st.Examples = append(st.Examples, RowChange{Change: "changed", Key: key, Changes: changes})
-	}
-}
-
-func (d *differ) finish() []TableDiff {
-	var out []TableDiff
-	for _, t := range warehouse.Canonical {
-		st := d.stats[t]
-		removed := make([]string, 0, len(d.have[t]))
-		for k := range d.have[t] {
-			removed = append(removed, k)
-		}
-		sort.Strings(removed)
-		st.Removed = len(removed)
-		for _, k := range removed[:min(len(removed), d.limit)] {
-			st.Examples = append(st.Examples, RowChange{Change: "removed", Key: strings.ReplaceAll(k, "\x00", " | ")})
-		}
-		if st.Added+st.Removed+st.Changed+st.Unchanged > 0 {
-			out = append(out, *st)
-		}
-	}
-	return out
+	return vals
 }

@@ -196,21 +196,43 @@ type ApplyResult struct {
 
 // Apply validates text, re-derives the source's canonical rows from the raw layer with it
 // (no API calls; analysts see the old rows until the new generation is complete) and
-// records it as the source's next mapping version. A mapping with problems is refused
-// with *InvalidError and nothing changes.
+// records it as the source's next mapping version. A mapping with errors, in the file or
+// against the stored records (what Validate reports as errors: a value left unmapped with
+// no default, a required column the stored tables lack), is refused with *InvalidError
+// and nothing changes; warnings do not stop it.
 func (s *Service) Apply(ctx context.Context, name string, text []byte, by, note string) (ApplyResult, error) {
+	return s.apply(ctx, name, text, by, note, true)
+}
+
+// apply is Apply; checkData false skips the check against stored records (rollback: an
+// applied version goes back in force even if the data has since moved under it).
+func (s *Service) apply(ctx context.Context, name string, text []byte, by, note string, checkData bool) (ApplyResult, error) {
 	src, err := s.source(name)
 	if err != nil {
 		return ApplyResult{}, err
 	}
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
-	m, _, diags, err := s.parse(src, text)
+	m, mp, diags, err := s.parse(src, text)
 	if err != nil {
 		return ApplyResult{}, err
 	}
 	if errs := onlyErrors(diags); len(errs) > 0 {
 		return ApplyResult{}, &InvalidError{Source: name, Problems: errs}
+	}
+	if checkData {
+		// An error sample computes only the fields whose problems are errors (value maps
+		// without a default) and checks required columns: cheaper than a validate.
+		if err := loadLookups(ctx, s.wh, name, mp); err != nil {
+			return ApplyResult{}, err
+		}
+		sample, err := s.mapStored(ctx, name, mp.NewErrorSample, nil)
+		if err != nil {
+			return ApplyResult{}, err
+		}
+		if errs := onlyErrors(sample.Diagnostics()); len(errs) > 0 {
+			return ApplyResult{}, &InvalidError{Source: name, Problems: errs}
+		}
 	}
 	res := ApplyResult{Source: name}
 	if src.Sync.Mapping != nil {
@@ -254,7 +276,8 @@ func (s *Service) Apply(ctx context.Context, name string, text []byte, by, note 
 }
 
 // Rollback applies an earlier version again, as a new version (history stays linear).
-// to 0 means the version before the latest.
+// to 0 means the version before the latest. Only the file is checked: an undo is not
+// refused because stored records now show values the old version leaves unmapped.
 func (s *Service) Rollback(ctx context.Context, name string, to uint32, by string) (ApplyResult, error) {
 	if _, err := s.source(name); err != nil {
 		return ApplyResult{}, err
@@ -276,7 +299,7 @@ func (s *Service) Rollback(ctx context.Context, name string, to uint32, by strin
 	if !ok {
 		return ApplyResult{}, fmt.Errorf("source %s: no mapping version %d", name, to)
 	}
-	return s.Apply(ctx, name, []byte(v.Text), by, fmt.Sprintf("rollback to version %d", to))
+	return s.apply(ctx, name, []byte(v.Text), by, fmt.Sprintf("rollback to version %d", to), false)
 }
 
 func (s *Service) recordOriginal(ctx context.Context, src *Source) error {

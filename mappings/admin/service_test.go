@@ -212,3 +212,69 @@ func TestPreviewApplyHistoryRollback(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Apply refuses errors found against the stored records too (a value left empty), not
+// only errors in the file; warnings (a path that never matched) do not stop it.
+func TestApplyRefusesStoredRecordErrors(t *testing.T) {
+	f := newFixture(t, 8)
+	before := f.items(t)
+	noDefault := "extends: default\nentities:\n  work_items:\n    fields:\n      status_category:\n        from: status\n        values: {Open: todo, Doing: in_progress, Done: done}\n"
+	_, err := f.svc.Apply(ctx, "tracker", []byte(noDefault), "bob", "")
+	var inv *InvalidError
+	if !errors.As(err, &inv) || len(inv.Problems) != 1 || inv.Problems[0].Warning || inv.Problems[0].Pos.Line != 7 ||
+		!strings.Contains(inv.Problems[0].Message, `value "Blocked" is not in the value map: 2 rows left empty`) {
+		t.Fatalf("apply with a stored-record error: %v %+v", err, inv)
+	}
+	if hist, err := History(ctx, f.wh, "tracker"); err != nil || len(hist) != 0 {
+		t.Fatalf("refused apply recorded history %+v %v", hist, err)
+	}
+	if g, _, _ := f.wh.ActiveGeneration(ctx, "tracker"); g.Generation != 1 {
+		t.Fatalf("refused apply re-mapped: generation %d", g.Generation)
+	}
+	if got := f.items(t); fmt.Sprint(got) != fmt.Sprint(before) {
+		t.Fatal("refused apply changed rows")
+	}
+	// Only a warning: applied.
+	res, err := f.svc.Apply(ctx, "tracker", []byte("extends: default\nentities:\n  work_items:\n    fields:\n      priority: {path: prio}\n"), "bob", "")
+	if err != nil || res.Version != 2 || res.Generation != 2 {
+		t.Fatalf("apply with a warning: %+v %v", res, err)
+	}
+}
+
+// A column the mapping requires that the stored tabs lack is an error of validate, and
+// apply refuses it.
+func TestApplyRefusesMissingRequiredColumns(t *testing.T) {
+	wh := whtest.New(t, "acme")
+	var recs []warehouse.RawRecord
+	for i := 1; i <= 3; i++ {
+		p := fmt.Sprintf(`{"tab":"Projects","table_name":"Register","cells":{"Name":"P%d"}}`, i)
+		recs = append(recs, warehouse.RawRecord{Source: "register", Stream: "rows", NativeID: fmt.Sprint(i), Version: 1, Payload: []byte(p), FetchedAt: time.Now()})
+	}
+	if err := wh.WriteRaw(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	const base = "version: 1\nentities:\n  projects:\n    stream: rows\n    fields:\n      project_id: {template: \"{source}:{native_id}\"}\n      name: {column: Name}\n"
+	m, err := mappings.DefaultFor("tab", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &pmosync.Source{Config: connectors.SourceConfig{Name: "register", Kind: "tab"}, Mapping: m, MappingText: []byte(base)}
+	svc := New(&pmosync.Engine{WH: wh}, []*Source{{Sync: src, Builtin: []byte(base)}}, nil)
+	owner := []byte("extends: default\nentities:\n  projects:\n    fields:\n      attributes.owner: {column: Owner}\n")
+	r, err := svc.Validate(ctx, "register", owner)
+	if err != nil || r.Valid || r.Errors != 1 || !strings.Contains(r.Problems[0].Message, `column "Owner" is not in spreadsheet "Register" tab "Projects" (3 stored rows)`) {
+		t.Fatalf("validate: %+v %v", r, err)
+	}
+	_, err = svc.Apply(ctx, "register", owner, "ann", "")
+	var inv *InvalidError
+	if !errors.As(err, &inv) || len(inv.Problems) != 1 || inv.Problems[0].String() != r.Problems[0].Text {
+		t.Fatalf("apply: %v %+v", err, inv)
+	}
+	if g, ok, _ := wh.ActiveGeneration(ctx, "register"); ok {
+		t.Fatalf("refused apply re-mapped: generation %d", g.Generation)
+	}
+	// With a default the column is optional: applied.
+	if _, err := svc.Apply(ctx, "register", []byte("extends: default\nentities:\n  projects:\n    fields:\n      attributes.owner: {column: Owner, default: nobody}\n"), "ann", ""); err != nil {
+		t.Fatal(err)
+	}
+}

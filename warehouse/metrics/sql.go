@@ -71,18 +71,29 @@ func viewSQL(l warehouse.Layout) sqlb {
 
 func (b sqlb) q(name string) string { return b.l.Q(name) }
 
-// statusClassesView classifies statuses for flow metrics. Today it holds one default row
-// per status category (tenant, source and status '*'); per-source rows for individual
-// statuses (a later mapping feature) override the defaults. class (active, waiting) is
-// read here, by flow efficiency; starts_cycle and finishes_cycle are for the mapping,
-// which turns them into started_at and resolved_at at sync time (see METRICS.md).
+// statusClassesView classifies statuses for flow metrics: one default row per status
+// category (tenant, source and status '*'), then the classes the mappings gave individual
+// statuses (transitions.to_class), per tenant, source and status as observed; a status
+// classed differently per workflow has a row per class. Flow efficiency reads a
+// transition's own to_class, else its category's default class here. starts_cycle and
+// finishes_cycle describe the defaults; per workflow they are the mapped started_at and
+// resolved_at (see METRICS.md).
 func (b sqlb) statusClassesView() string {
 	return fmt.Sprintf(`CREATE OR REPLACE VIEW %s AS
 SELECT '*' AS tenant, '*' AS source, '*' AS status, c.1 AS category, c.2 AS class,
        toUInt8(c.3) AS starts_cycle, toUInt8(c.4) AS finishes_cycle
-FROM (SELECT arrayJoin([('todo', 'waiting', 0, 0), ('in_progress', 'active', 1, 0),
-                        ('done', 'done', 0, 1), ('cancelled', 'cancelled', 0, 0)]) AS c)`, b.q("status_classes"))
+FROM (SELECT arrayJoin(`+defaultClasses+`) AS c)
+UNION ALL
+SELECT tenant, source, to_value AS status, any(to_category) AS category, to_class AS class,
+       toUInt8(0) AS starts_cycle, toUInt8(0) AS finishes_cycle
+FROM %s WHERE field = 'status' AND to_class != ''
+GROUP BY tenant, source, to_value, to_class`, b.q("status_classes"), b.q(warehouse.Transitions.Name))
 }
+
+// defaultClasses are the default class of each status category: (category, class,
+// starts_cycle, finishes_cycle).
+const defaultClasses = `[('todo', 'waiting', 0, 0), ('in_progress', 'active', 1, 0),
+  ('done', 'done', 0, 1), ('cancelled', 'cancelled', 0, 0)]`
 
 // reopenedCond is true for an item that ever left done. Few items match and the
 // subquery reads only low-cardinality columns, so it costs milliseconds even over

@@ -144,10 +144,12 @@ GROUP BY p ORDER BY p`, b.flow(f), points)
 }
 
 // flowEfficiency sums, per finished item, the time between its start and finish spent in
-// active and in waiting statuses (status_classes), from its ordered transitions. Only the
-// transitions of the items finished in the period are grouped.
+// active and in waiting statuses, from its ordered transitions. A transition's class is
+// the one its mapping gave it (transitions.to_class, per workflow), else the default of its
+// category (defaultClasses, as the status_classes view lists them; read from the
+// constant, not the view, which also scans transitions). Only the transitions of the items
+// finished in the period are grouped.
 func (b sqlb) flowEfficiency(f filter, from, to string) string {
-	sc := b.q("status_classes")
 	key := "(tenant, item_id)"
 	if f.tenant != "" {
 		key = "item_id"
@@ -159,14 +161,12 @@ func (b sqlb) flowEfficiency(f filter, from, to string) string {
   arraySum(i -> if(h[i].2 = 'waiting', greatest(0, dateDiff('second', greatest(h[i].1, fl.start), least(if(i < length(h), h[i + 1].1, fl.finish), fl.finish))), 0), arrayEnumerate(h)) AS waiting_seconds
 FROM (%[1]s) AS fl
 INNER JOIN (
-  SELECT t.tenant AS tenant, t.item_id AS item_id, arraySort(x -> x.1, groupArray((t.at, if(e.class != '', e.class, d.class)))) AS h
-  FROM (SELECT tenant, source, item_id, at, to_value, to_category FROM %[2]s
+  SELECT t.tenant AS tenant, t.item_id AS item_id, arraySort(x -> x.1, groupArray((t.at, if(t.to_class != '', t.to_class, d.class)))) AS h
+  FROM (SELECT tenant, item_id, at, to_class, to_category FROM %[2]s
     WHERE %[3]s AND field = 'status' AND %[5]s IN (SELECT %[5]s FROM (%[1]s))) AS t
-  LEFT JOIN (SELECT tenant, source, status, class FROM %[4]s WHERE status != '*') AS e
-    ON e.tenant = t.tenant AND e.source = t.source AND e.status = t.to_value
-  LEFT JOIN (SELECT category, class FROM %[4]s WHERE status = '*') AS d ON d.category = t.to_category
+  LEFT JOIN (SELECT c.1 AS category, c.2 AS class FROM (SELECT arrayJoin(%[4]s) AS c)) AS d ON d.category = t.to_category
   GROUP BY t.tenant, t.item_id
-) AS hist ON hist.tenant = fl.tenant AND hist.item_id = fl.item_id`, finished, b.transitions, f.tenantOnly(), sc, key)
+) AS hist ON hist.tenant = fl.tenant AND hist.item_id = fl.item_id`, finished, b.transitions, f.tenantOnly(), defaultClasses, key)
 }
 
 // itemsSQL lists flow rows with their derived flags; cond narrows them further.
