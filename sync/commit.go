@@ -16,11 +16,12 @@ import (
 
 // commit writes one batch of a stream: canonical rows and tombstones, then the raw
 // records, then the cursor. See the package doc for why this order is crash-safe.
-func (r *run) commit(ctx context.Context, stream string, recs []connectors.Record, cursor json.RawMessage) error {
+func (r *run) commit(ctx context.Context, c *committer, recs []connectors.Record, cursor json.RawMessage) error {
+	stream := c.stream
 	recs = latestPerRecord(recs)
 	now := r.e.now().UTC()
 	if r.mapped[stream] && len(recs) > 0 {
-		old, err := r.previous(ctx, stream, recs)
+		old, err := r.previous(ctx, c, recs)
 		if err != nil {
 			return err
 		}
@@ -54,6 +55,11 @@ func (r *run) commit(ctx context.Context, stream string, recs []connectors.Recor
 	}
 	if err := r.e.WH.WriteRaw(ctx, raw); err != nil {
 		return err
+	}
+	if c.written != nil {
+		for _, rec := range recs {
+			c.written[rec.NativeID] = struct{}{}
+		}
 	}
 	if cursor == nil {
 		return nil
@@ -92,13 +98,18 @@ func latestPerRecord(recs []connectors.Record) []connectors.Record {
 }
 
 // previous returns the stored payloads of the batch's records that exist already.
-func (r *run) previous(ctx context.Context, stream string, recs []connectors.Record) (map[string]warehouse.StoredRaw, error) {
-	ids := make([]string, len(recs))
-	for i, rec := range recs {
-		ids[i] = rec.NativeID
+func (r *run) previous(ctx context.Context, c *committer, recs []connectors.Record) (map[string]warehouse.StoredRaw, error) {
+	ids := make([]string, 0, len(recs))
+	for _, rec := range recs {
+		if _, ok := c.written[rec.NativeID]; c.written == nil || ok {
+			ids = append(ids, rec.NativeID)
+		}
 	}
 	old := map[string]warehouse.StoredRaw{}
-	err := r.e.WH.RawRecords(ctx, r.src.Name(), stream, ids, func(sr warehouse.StoredRaw) error {
+	if len(ids) == 0 {
+		return old, nil
+	}
+	err := r.e.WH.RawRecords(ctx, r.src.Name(), c.stream, ids, func(sr warehouse.StoredRaw) error {
 		old[sr.NativeID] = sr
 		return nil
 	})

@@ -76,6 +76,8 @@ func (r *run) execute(ctx context.Context, opts Options) error {
 		Stats:  r.stats,
 		Stored: storedReader{wh: r.e.WH, source: r.src.Name(), barrier: r.barrier},
 		Now:    r.e.now,
+		// Tabular connectors check the columns the mapping requires before writing.
+		Mapping: mapper,
 	}
 	for _, st := range r.src.Connector.Streams() {
 		if err := ctx.Err(); err != nil {
@@ -147,7 +149,10 @@ func loadLookups(ctx context.Context, wh *warehouse.Warehouse, source string, mp
 // syncStream runs the connector on one stream, gathering pages into batches that a
 // committer writes in the background, so fetching the next pages overlaps writing.
 func (r *run) syncStream(ctx context.Context, req connectors.SyncRequest) error {
-	c := newCommitter(ctx, r, req.Stream)
+	c, err := newCommitter(ctx, r, req.Stream)
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", req.Stream, err)
+	}
 	r.current = c
 	defer func() { r.current = nil }()
 	var (
@@ -179,7 +184,7 @@ func (r *run) syncStream(ctx context.Context, req connectors.SyncRequest) error 
 		}
 		return nil
 	}
-	err := r.src.Connector.Sync(ctx, req, emit)
+	err = r.src.Connector.Sync(ctx, req, emit)
 	// Pages emitted before a failure are good data, and their cursor covers only them:
 	// commit both, so a retry resumes after them.
 	ferr := flush()

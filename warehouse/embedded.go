@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 
@@ -55,6 +54,9 @@ func (e *Embedded) Query(ctx context.Context, query, format string) ([]byte, err
 	return out, nil
 }
 
+// insertChunk is how much encoded data is gathered before a write to the insert file.
+const insertChunk = 1 << 20
+
 // Insert encodes the rows as RowBinary (far cheaper for ClickHouse to parse than text)
 // into a scratch file and loads it with INSERT … FROM INFILE: chDB has no columnar insert
 // API, and binary data inline after FORMAT fails past about 1 MiB in libchdb 26.5
@@ -63,32 +65,43 @@ func (e *Embedded) Insert(ctx context.Context, table string, columns []Column, r
 	if len(rows) == 0 {
 		return nil
 	}
-	b, _ := e.buf.Get().(*[]byte)
-	if b == nil {
-		b = new([]byte)
-	}
-	defer func() { *b = (*b)[:0]; e.buf.Put(b) }()
-	buf := slices.Grow((*b)[:0], rowBinarySize(rows)) // one allocation, not a doubling chain of payload copies
 	types, err := rowBinaryTypes(columns)
 	if err != nil {
 		return fmt.Errorf("insert into %s: %w", table, err)
 	}
-	for _, r := range rows {
-		if buf, err = appendRowBinary(buf, columns, types, r); err != nil {
-			return fmt.Errorf("insert into %s: %w", table, err)
-		}
-	}
-	*b = buf
 	f, err := os.CreateTemp(e.scratch, "insert-*.bin")
 	if err != nil {
 		return fmt.Errorf("insert into %s: %w", table, err)
 	}
 	defer os.Remove(f.Name())
-	if _, err := f.Write(buf); err != nil {
-		f.Close()
-		return fmt.Errorf("insert into %s: %w", table, err)
+	// Rows are encoded into a small buffer flushed to the file as it fills: a batch of
+	// raw payloads is tens of MB, and holding its encoding whole doubled it in memory.
+	b, _ := e.buf.Get().(*[]byte)
+	if b == nil {
+		b = new([]byte)
 	}
-	if err := f.Close(); err != nil {
+	defer func() { *b = (*b)[:0]; e.buf.Put(b) }()
+	buf := (*b)[:0]
+	for _, r := range rows {
+		if buf, err = appendRowBinary(buf, columns, types, r); err != nil {
+			break
+		}
+		if len(buf) >= insertChunk {
+			_, err = f.Write(buf)
+			buf = buf[:0]
+		}
+		if err != nil {
+			break
+		}
+	}
+	if err == nil {
+		_, err = f.Write(buf)
+	}
+	*b = buf
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("insert into %s: %w", table, err)
 	}
 	names := make([]string, len(columns))

@@ -57,6 +57,17 @@ func (w *Warehouse) RawIDs(ctx context.Context, source, stream string) (map[stri
 	return out, nil
 }
 
+// HasRaw reports whether the raw layer holds anything (live or tombstone) for a stream.
+func (w *Warehouse) HasRaw(ctx context.Context, source, stream string) (bool, error) {
+	q := fmt.Sprintf("SELECT 1 FROM %s WHERE %s AND stream = %s LIMIT 1",
+		w.layout.Q(RawRecords.Storage()), w.scope(source), quoteSQL(stream))
+	out, err := w.b.Query(ctx, q, "TabSeparated")
+	if err != nil {
+		return false, fmt.Errorf("checking stored records of %s/%s: %w", source, stream, err)
+	}
+	return len(out) > 0, nil
+}
+
 // StoredRaw is a live raw record as stored.
 type StoredRaw struct {
 	NativeID string          `json:"native_id"`

@@ -81,21 +81,6 @@ func rowBinaryTypes(columns []Column) ([]rbType, error) {
 	return out, nil
 }
 
-// rowBinarySize estimates the encoded size of rows: strings dominate, the rest is a few
-// bytes a value.
-func rowBinarySize(rows []Row) int {
-	n := 0
-	for _, r := range rows {
-		for _, v := range r {
-			n += 9
-			if s, ok := v.(string); ok {
-				n += len(s)
-			}
-		}
-	}
-	return n
-}
-
 // appendRowBinary encodes one row.
 func appendRowBinary(buf []byte, columns []Column, types []rbType, row Row) ([]byte, error) {
 	if len(row) != len(types) {

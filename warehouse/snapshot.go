@@ -60,6 +60,12 @@ func (l Layout) createSnapshots() []string {
 	return out
 }
 
+// snapshotInsert keeps a rebuild's memory flat: by default an INSERT … SELECT gathers up
+// to a million rows (256 MB) into one block and sorts it whole — all the transitions of a
+// 100k-issue Jira site, at the end of its first sync. Blocks of 128k rows make a few
+// parts instead of one.
+const snapshotInsert = "min_insert_block_size_rows = 131072, min_insert_block_size_bytes = 33554432"
+
 // RefreshSnapshots rebuilds the snapshots from the views and swaps them in.
 func (w *Warehouse) RefreshSnapshots(ctx context.Context) error {
 	if w.layout.Cluster != "" {
@@ -71,7 +77,7 @@ func (w *Warehouse) RefreshSnapshots(ctx context.Context) error {
 		cur, next := w.layout.Snapshot(t), w.layout.Q(t.Name+"_current_next")
 		stmts := []string{
 			"DROP TABLE IF EXISTS " + next,
-			fmt.Sprintf("CREATE TABLE %s ENGINE = MergeTree ORDER BY (%s) AS SELECT * FROM %s", next, snapshotOrder[t], w.layout.Q(w.layout.liveName(t))),
+			fmt.Sprintf("CREATE TABLE %s ENGINE = MergeTree ORDER BY (%s) AS SELECT * FROM %s SETTINGS %s", next, snapshotOrder[t], w.layout.Q(w.layout.liveName(t)), snapshotInsert),
 			fmt.Sprintf("EXCHANGE TABLES %s AND %s", next, cur),
 			"DROP TABLE IF EXISTS " + next,
 		}

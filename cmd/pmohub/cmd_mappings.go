@@ -258,9 +258,11 @@ func (a *app) validateFile(file, kind string) error {
 	return &exitError{code: 1, err: fmt.Errorf("%s: %d problems", file, len(diags))}
 }
 
-func renamed(d mappings.Diagnostic, file string) string {
+// renamed shows the admin's file name in place of the name the service gives the text it
+// was handed (<source>.yaml); problems in the built-in mapping it extends keep theirs.
+func renamed(d mappings.Diagnostic, file, source string) string {
 	s := d.String()
-	if file != "" {
+	if file != "" && d.Pos.File == source+".yaml" {
 		if rest, ok := strings.CutPrefix(s, d.Pos.File); ok {
 			return file + rest
 		}
@@ -270,7 +272,7 @@ func renamed(d mappings.Diagnostic, file string) string {
 
 func (a *app) printReport(r *admin.Report, file string) error {
 	for _, d := range r.Diagnostics() {
-		fmt.Fprintln(a.stdout, renamed(d, file))
+		fmt.Fprintln(a.stdout, renamed(d, file, r.Source))
 	}
 	streams := make([]string, 0, len(r.Records))
 	for s, n := range r.Records {
@@ -291,7 +293,7 @@ func (a *app) printReport(r *admin.Report, file string) error {
 func (a *app) printPreview(p *admin.Preview, file string) error {
 	w := a.stdout
 	for _, d := range p.Diagnostics() {
-		fmt.Fprintln(w, renamed(d, file))
+		fmt.Fprintln(w, renamed(d, file, p.Source))
 	}
 	if !p.Valid {
 		return &exitError{code: 1, err: fmt.Errorf("%s: %d errors; nothing to preview", p.Source, p.Errors)}
@@ -361,7 +363,7 @@ func (a *app) printApplied(res admin.ApplyResult, err error, file string) error 
 	var inv *admin.InvalidError
 	if errors.As(err, &inv) {
 		for _, d := range inv.Problems {
-			fmt.Fprintln(a.stdout, renamed(d, file))
+			fmt.Fprintln(a.stdout, renamed(d, file, inv.Source))
 		}
 		return &exitError{code: 1, err: err}
 	}

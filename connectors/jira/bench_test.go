@@ -149,7 +149,7 @@ func BenchmarkRecordBuild(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := p.record(ids, func(string) string { return "" }); err != nil {
+		if _, err := p.record(ids, func(string) string { return "" }, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

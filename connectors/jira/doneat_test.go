@@ -19,7 +19,7 @@ func TestDoneAtIsTheLatestEntryIntoTheCurrentDoneStatus(t *testing.T) {
 	if got := p.doneAt(); got != "2026-03-04T09:00:00.000+0000" {
 		t.Fatalf("done_at %q", got)
 	}
-	rec, err := p.record(customIDs{}, func(string) string { return "" })
+	rec, err := p.record(customIDs{}, func(string) string { return "" }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

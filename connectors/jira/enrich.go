@@ -67,6 +67,21 @@ func (u jiraUser) id() string {
 	return u.Key
 }
 
+// userCache maps a user's JSON as written to the person it names (ID empty when it names
+// none). The same few people are the assignees, reporters and changelog authors of most
+// issues; decoding every copy with encoding/json was a large share of a sync's CPU.
+type userCache map[string]person
+
+// maxUsers bounds a run's cache: a site with more distinct user objects starts over.
+const maxUsers = 20000
+
+func (c userCache) put(raw string, p person) {
+	if len(c) >= maxUsers {
+		clear(c)
+	}
+	c[raw] = p
+}
+
 // parsedIssue is an issue split into its raw parts.
 type parsedIssue struct {
 	id, key   string
@@ -90,12 +105,12 @@ func parseChangelog(raw []byte) (*changelogPart, error) {
 	}
 	c := &changelogPart{}
 	if v := find(ms, "startAt"); !isNull(v) {
-		if err := json.Unmarshal(v, &c.StartAt); err != nil {
+		if err := decodeInt(v, &c.StartAt); err != nil {
 			return nil, err
 		}
 	}
 	if v := find(ms, "total"); !isNull(v) {
-		if err := json.Unmarshal(v, &c.Total); err != nil {
+		if err := decodeInt(v, &c.Total); err != nil {
 			return nil, err
 		}
 	}
@@ -122,17 +137,17 @@ func parseIssue(raw []byte) (*parsedIssue, error) {
 		return nil, err
 	}
 	p := &parsedIssue{top: top}
-	if err := json.Unmarshal(find(top, "id"), &p.id); err != nil || p.id == "" {
+	if err := decodeString(find(top, "id"), &p.id); err != nil || p.id == "" {
 		return nil, fmt.Errorf("issue without id")
 	}
-	_ = json.Unmarshal(find(top, "key"), &p.key)
+	_ = decodeString(find(top, "key"), &p.key)
 	if f := find(top, "fields"); !isNull(f) {
 		if p.fields, err = splitObject(f); err != nil {
 			return nil, fmt.Errorf("issue %s: fields: %w", p.id, err)
 		}
 	}
 	var updated string
-	if err := json.Unmarshal(find(p.fields, "updated"), &updated); err != nil {
+	if err := decodeString(find(p.fields, "updated"), &updated); err != nil {
 		return nil, fmt.Errorf("issue %s: no updated time", p.id)
 	}
 	if p.updated, err = parseJiraTime(updated); err != nil {
@@ -151,12 +166,19 @@ func (p *parsedIssue) version() uint64 { return uint64(p.updated.UnixMicro()) }
 
 // record builds the raw record: the issue as fetched, its changelog complete, plus the
 // pmohub object. parentID resolves an Epic Link key to an issue id when known.
-func (p *parsedIssue) record(ids customIDs, parentID func(key string) string) (connectors.Record, error) {
+func (p *parsedIssue) record(ids customIDs, parentID func(key string) string, users userCache) (connectors.Record, error) {
 	info := pmohubInfo{V: 1}
 	info.Fields.StoryPoints, info.Fields.Sprint, info.Fields.EpicLink = ids.StoryPoints, ids.Sprint, ids.EpicLink
 	for _, f := range ids.StoryPoints {
+		raw := find(p.fields, f)
+		if len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {
+			if x, err := strconv.ParseFloat(string(raw), 64); err == nil {
+				info.StoryPoints = &x
+				break
+			}
+		}
 		var v *float64
-		if json.Unmarshal(find(p.fields, f), &v) == nil && v != nil {
+		if json.Unmarshal(raw, &v) == nil && v != nil {
 			info.StoryPoints = v
 			break
 		}
@@ -165,33 +187,40 @@ func (p *parsedIssue) record(ids customIDs, parentID func(key string) string) (c
 		info.sprints(find(p.fields, ids.Sprint))
 	}
 	var parent struct{ ID, Key string }
-	if json.Unmarshal(find(p.fields, "parent"), &parent) == nil && parent.Key != "" {
+	if ms, err := splitObject(find(p.fields, "parent")); err == nil {
+		_ = decodeString(find(ms, "id"), &parent.ID)
+		_ = decodeString(find(ms, "key"), &parent.Key)
+	}
+	if parent.Key != "" {
 		info.ParentKey, info.ParentID = parent.Key, parent.ID
 	} else if ids.EpicLink != "" {
 		var key string
-		if json.Unmarshal(find(p.fields, ids.EpicLink), &key) == nil && key != "" {
+		if decodeString(find(p.fields, ids.EpicLink), &key) == nil && key != "" {
 			info.ParentKey = key
 			info.ParentID = parentID(key)
 		}
 	}
 	people := map[string]bool{}
-	// seen maps a user's JSON as written to its id: the same few people author most
-	// histories, and decoding each copy again was a large share of a sync's CPU.
-	seen := map[string]string{}
+	if users == nil {
+		users = userCache{}
+	}
 	addUser := func(raw []byte) string {
-		if id, ok := seen[string(raw)]; ok {
-			return id
-		}
-		var u jiraUser
-		if isNull(raw) || json.Unmarshal(raw, &u) != nil || u.id() == "" {
+		if isNull(raw) {
 			return ""
 		}
-		seen[string(raw)] = u.id()
-		if !people[u.id()] {
-			people[u.id()] = true
-			info.People = append(info.People, person{ID: u.id(), DisplayName: u.DisplayName, Email: u.EmailAddress, Active: u.Active})
+		u, ok := users[string(raw)]
+		if !ok {
+			var ju jiraUser
+			if json.Unmarshal(raw, &ju) == nil && ju.id() != "" {
+				u = person{ID: ju.id(), DisplayName: ju.DisplayName, Email: ju.EmailAddress, Active: ju.Active}
+			}
+			users.put(string(raw), u)
 		}
-		return u.id()
+		if u.ID != "" && !people[u.ID] {
+			people[u.ID] = true
+			info.People = append(info.People, u)
+		}
+		return u.ID
 	}
 	info.AssigneeID = addUser(find(p.fields, "assignee"))
 	info.ReporterID = addUser(find(p.fields, "reporter"))
@@ -307,24 +336,25 @@ func (p *parsedIssue) doneAt() string {
 
 // doneAtSplit is doneAt on histories already split into members (nil where one did not).
 func (p *parsedIssue) doneAtSplit(hs [][]member) string {
-	var status struct {
-		ID       string `json:"id"`
-		Category struct {
-			Key string `json:"key"`
-		} `json:"statusCategory"`
+	var statusID, category string
+	if ms, err := splitObject(find(p.fields, "status")); err == nil {
+		_ = decodeString(find(ms, "id"), &statusID)
+		if cat, err := splitObject(find(ms, "statusCategory")); err == nil {
+			_ = decodeString(find(cat, "key"), &category)
+		}
 	}
-	if json.Unmarshal(find(p.fields, "status"), &status) != nil || status.Category.Key != "done" || status.ID == "" {
+	if category != "done" || statusID == "" {
 		return ""
 	}
 	at, latest := "", time.Time{}
 	for _, ms := range hs {
 		// Items are matched on their raw bytes: decoding every history of every done
 		// issue was the largest cost of building records.
-		if ms == nil || !movedTo(find(ms, "items"), status.ID) {
+		if ms == nil || !movedTo(find(ms, "items"), statusID) {
 			continue
 		}
 		var created string
-		if json.Unmarshal(find(ms, "created"), &created) != nil {
+		if decodeString(find(ms, "created"), &created) != nil {
 			continue
 		}
 		t, err := parseJiraTime(created)

@@ -56,7 +56,7 @@ func FuzzParseIssue(f *testing.F) {
 		if err != nil {
 			return
 		}
-		rec, err := p.record(ids, func(string) string { return "" })
+		rec, err := p.record(ids, func(string) string { return "" }, nil)
 		if err != nil {
 			return
 		}

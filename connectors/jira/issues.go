@@ -34,12 +34,13 @@ type issuesRun struct {
 	stored  map[string]uint64
 	read    map[string]uint64 // id → version read in this run
 	keyIDs  map[string]string // key → id seen in this run, for Epic Link parents
+	users   userCache
 	written int
 	runCtx  context.Context
 }
 
 func (s *session) syncIssues(ctx context.Context, req connectors.SyncRequest, emit connectors.Emit) error {
-	r := &issuesRun{s: s, req: req, emit: emit, read: map[string]uint64{}, keyIDs: map[string]string{}, runCtx: ctx}
+	r := &issuesRun{s: s, req: req, emit: emit, read: map[string]uint64{}, keyIDs: map[string]string{}, users: userCache{}, runCtx: ctx}
 	if req.Cursor != nil && !req.Full {
 		if err := json.Unmarshal(req.Cursor, &r.cur); err != nil {
 			s.log.Warn("jira issues cursor unreadable, reading everything", "err", err)
@@ -132,7 +133,7 @@ func (r *issuesRun) page(raws []json.RawMessage) error {
 	}
 	var out connectors.Page
 	for _, p := range changed {
-		rec, err := p.record(r.ids, func(key string) string { return r.keyIDs[key] })
+		rec, err := p.record(r.ids, func(key string) string { return r.keyIDs[key] }, r.users)
 		if err != nil {
 			return err
 		}

@@ -73,6 +73,7 @@ func Open(dir string) (*Engine, error) {
 		return nil, fmt.Errorf("chdb: could not open the warehouse at %s (is another pmohub process using it?)", abs)
 	}
 	openPath = abs
+	releaseCode(libPath)
 	return &Engine{conn: conn, path: abs}, nil
 }
 

@@ -51,3 +51,27 @@ func asError(err error, target **Error) bool {
 	}
 	return ok
 }
+
+// TestOpenReleasesLibraryCode: after Open, the library's start-up code is no longer
+// resident in this process, and the engine still runs queries (its code faults back in).
+func TestOpenReleasesLibraryCode(t *testing.T) {
+	if _, err := FindLibrary(); err != nil {
+		t.Skipf("libchdb not installed: %v", err)
+	}
+	e, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if n := releaseCode(libPath); n > 32<<20 {
+		t.Fatalf("Open left %d MB of libchdb's code resident", n>>20)
+	}
+	out, err := e.Query("SELECT sum(number) FROM numbers(1000)", "")
+	if err != nil || strings.TrimSpace(string(out)) != "499500" {
+		t.Fatalf("query after release: %q, %v", out, err)
+	}
+	// the library's writable and relocated pages are untouched: the engine keeps working
+	if _, err := e.Query("SELECT toDateTime64('2026-01-02 03:04:05', 3, 'UTC')", ""); err != nil {
+		t.Fatal(err)
+	}
+}
