@@ -117,6 +117,11 @@ func (c *committer) failed() error {
 
 // barrier makes a connector's reads of the raw layer see every page it emitted.
 func (r *run) barrier() error {
+	if f := r.flushPending; f != nil {
+		if err := f(); err != nil {
+			return err
+		}
+	}
 	if c := r.current; c != nil {
 		return c.wait()
 	}

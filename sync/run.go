@@ -45,6 +45,9 @@ type run struct {
 	problems    int64
 	problemSeen map[string]bool
 	current     *committer // the stream being synced
+	// flushPending submits the pages the stream has buffered but not yet handed to the
+	// committer, so a connector's read of the raw layer sees them too.
+	flushPending func() error
 }
 
 func newRunID(t time.Time) string {
@@ -154,7 +157,7 @@ func (r *run) syncStream(ctx context.Context, req connectors.SyncRequest) error 
 		return fmt.Errorf("stream %s: %w", req.Stream, err)
 	}
 	r.current = c
-	defer func() { r.current = nil }()
+	defer func() { r.current, r.flushPending = nil, nil }()
 	var (
 		pending []connectors.Record
 		bytes   int
@@ -168,6 +171,7 @@ func (r *run) syncStream(ctx context.Context, req connectors.SyncRequest) error 
 		pending, bytes, cursor = nil, 0, nil
 		return c.submit(ctx, b)
 	}
+	r.flushPending = flush
 	emit := func(ctx context.Context, page connectors.Page) error {
 		for i := range page.Records {
 			if page.Records[i].Stream == "" {

@@ -33,8 +33,7 @@ var Migrations = []Migration{
 	{4, "transitions.to_class: active or waiting statuses from the mapping", func(l Layout) []string {
 		out := l.addColumn(Transitions, "to_class LowCardinality(String) AFTER to_category")
 		if l.Cluster == "" {
-			// The snapshot is rebuilt with the column by the next refresh (after a sync);
-			// until then it is empty, as it is on a new warehouse.
+			// Migrate rebuilds the snapshot, with the column, once the migrations ran.
 			out = append(out, "DROP TABLE IF EXISTS "+l.Snapshot(Transitions))
 		}
 		return out
@@ -120,6 +119,14 @@ func (w *Warehouse) Migrate(ctx context.Context) ([]uint32, error) {
 	for _, s := range append(w.layout.views(), w.layout.createSnapshots()...) {
 		if err := w.b.Exec(ctx, s); err != nil {
 			return ran, fmt.Errorf("migrate: views: %w", err)
+		}
+	}
+	// A migration may change a snapshotted table (4 drops transitions_current to add a
+	// column): rebuild the snapshots now, so analysts do not read an empty one until the
+	// next sync.
+	if len(ran) > 0 {
+		if err := w.RefreshSnapshots(ctx); err != nil {
+			return ran, fmt.Errorf("migrate: %w", err)
 		}
 	}
 	return ran, nil

@@ -114,17 +114,34 @@ func (w *Warehouse) RawRecords(ctx context.Context, source, stream string, ids [
 		return n, last, nil
 	}
 	if ids != nil {
-		for start := 0; start < len(ids); start += page {
-			end := min(start+page, len(ids))
-			lits := make([]string, 0, end-start)
-			for _, id := range ids[start:end] {
-				lits = append(lits, quoteSQL(id))
+		// Pages are bounded by bytes as well as ids: ClickHouse refuses a query text over
+		// max_query_size (256 KiB), which 20,000 long ids exceed.
+		const maxListBytes = 192 << 10
+		var list strings.Builder
+		n := 0
+		send := func() error {
+			if n == 0 {
+				return nil
 			}
-			if _, _, err := emit(base + " AND native_id IN (" + strings.Join(lits, ",") + ")"); err != nil {
-				return err
-			}
+			_, _, err := emit(base + " AND native_id IN (" + list.String() + ")")
+			list.Reset()
+			n = 0
+			return err
 		}
-		return nil
+		for _, id := range ids {
+			lit := quoteSQL(id)
+			if n > 0 && (n == page || list.Len()+len(lit)+1 > maxListBytes) {
+				if err := send(); err != nil {
+					return err
+				}
+			}
+			if n > 0 {
+				list.WriteByte(',')
+			}
+			list.WriteString(lit)
+			n++
+		}
+		return send()
 	}
 	after := ""
 	for {

@@ -3,6 +3,7 @@ package warehouse_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -241,5 +242,31 @@ func TestSnapshotsFollowTheViewsAfterRefresh(t *testing.T) {
 	}
 	if got := snap(); len(got) != 1 || got[0].ItemID != "jira:1" {
 		t.Fatalf("after a deletion: %+v", got)
+	}
+}
+
+// TestRawRecordsByManyLongIDs: a lookup of 20,000 long ids is split so that no query text
+// passes ClickHouse's max_query_size.
+func TestRawRecordsByManyLongIDs(t *testing.T) {
+	w := whtest.New(t, "default")
+	const n = 20_000
+	recs := make([]warehouse.RawRecord, 0, n)
+	ids := make([]string, 0, n)
+	for i := range n {
+		id := fmt.Sprintf("spreadsheet-1PMOportfolioDEMO/row-%06d", i)
+		ids = append(ids, id)
+		if i%2 == 0 { // half were never stored
+			recs = append(recs, warehouse.RawRecord{Source: "s", Stream: "rows", NativeID: id, Version: 1, Payload: []byte(`{}`), FetchedAt: time.Now()})
+		}
+	}
+	if err := w.WriteRaw(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	if err := w.RawRecords(ctx, "s", "rows", ids, func(warehouse.StoredRaw) error { got++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got != n/2 {
+		t.Fatalf("read %d stored records, want %d", got, n/2)
 	}
 }
