@@ -203,7 +203,7 @@ func (s *Service) mapStored(ctx context.Context, name string, newSample func() *
 		}
 		feed := func(send func([]warehouse.StoredRaw) error) error {
 			recs := make([]warehouse.StoredRaw, 0, sampleChunk)
-			err := storedRecords(ctx, s.wh, name, stream, func(sr warehouse.StoredRaw) error {
+			err := s.wh.RawRecords(ctx, name, stream, nil, func(sr warehouse.StoredRaw) error {
 				if recs = append(recs, sr); len(recs) < sampleChunk {
 					return nil
 				}
