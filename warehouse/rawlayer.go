@@ -48,6 +48,23 @@ func (w *Warehouse) RawIDs(ctx context.Context, source, stream string) (map[stri
 	}
 	q := fmt.Sprintf("SELECT native_id, version FROM %s FINAL WHERE %s AND stream = %s AND is_deleted = 0",
 		w.layout.Q(RawRecords.Storage()), w.scope(source), quoteSQL(stream))
+	if w.b.Kind() == "embedded" {
+		// RowBinary: every incremental sync of a large Jira site reads all its ids, and
+		// decoding them from JSON cost a third of an unchanged sync.
+		data, err := w.b.Query(ctx, q, "RowBinary")
+		if err != nil {
+			return nil, fmt.Errorf("reading stored ids of %s/%s: %w", source, stream, err)
+		}
+		out := map[string]uint64{}
+		for len(data) > 0 {
+			id, rest, ok := readRBString(data)
+			if !ok || len(rest) < 8 {
+				return nil, fmt.Errorf("reading stored ids of %s/%s: truncated RowBinary", source, stream)
+			}
+			out[id], data = binary.LittleEndian.Uint64(rest), rest[8:]
+		}
+		return out, nil
+	}
 	if err := w.QueryInto(ctx, q, &rows); err != nil {
 		return nil, fmt.Errorf("reading stored ids of %s/%s: %w", source, stream, err)
 	}
