@@ -100,6 +100,13 @@ type MappingChecker interface {
 	// RequiredColumns lists, sorted, every column title the mapping requires of stream's
 	// records: a connector keeps it to notice a mapping change.
 	RequiredColumns(stream string) []string
+	// ColumnTypes gives the type ("number", "date", "time" or "bool") a field of the
+	// mapping converts a column to, by the column title it reads: a tabular connector
+	// types the column by it. Columns read only as text are absent.
+	ColumnTypes(stream string) map[string]string
+	// ColumnTitles lists every column title the mapping reads of stream's records,
+	// alternatives included, for reporting which columns are mapped.
+	ColumnTitles(stream string) []string
 }
 
 // MissingColumn is a column a mapping requires that a table lacks.

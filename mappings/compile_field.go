@@ -101,14 +101,14 @@ func (c *compiler) checkClasses(f *Field, key string) {
 // source compiles the one source a field (or a lookup's by) names.
 func (c *compiler) source(b *block, f *Field, key string, deps *[]string, full bool) source {
 	set := []string{}
-	for _, k := range []string{"path", "column", "from", "value", "template", "expr", "lookup", "first_transition", "last_transition"} {
+	for _, k := range []string{"path", "column", "columns", "from", "value", "template", "expr", "lookup", "first_transition", "last_transition"} {
 		if f.has(k) {
 			set = append(set, k)
 		}
 	}
 	if len(set) != 1 {
 		if len(set) == 0 {
-			c.hint(f.Pos, key, "path, column, from, value, template, expr, lookup, first_transition or last_transition", "no source: say where the value comes from")
+			c.hint(f.Pos, key, "path, column, columns, from, value, template, expr, lookup, first_transition or last_transition", "no source: say where the value comes from")
 		} else {
 			c.add(f.at(set[1]), key, "one source per field; found %s", strings.Join(set, " and "))
 		}
@@ -119,6 +119,11 @@ func (c *compiler) source(b *block, f *Field, key string, deps *[]string, full b
 		return c.pathSrc(f.Path, f.at("path"), key+".path")
 	case "column":
 		return columnSrc{titles: f.Column}
+	case "columns":
+		if *f.Columns != "rest" {
+			c.hint(f.at("columns"), key+".columns", "rest", "unknown columns %q", *f.Columns)
+		}
+		return &restSrc{b: b}
 	case "from":
 		*deps = append(*deps, f.From)
 		return &fromSrc{name: f.From}

@@ -46,6 +46,7 @@ type Field struct {
 	From            string            `yaml:"from" doc:"Another field of the same row, after it is computed."`
 	Value           *string           `yaml:"value" doc:"A constant."`
 	Expr            *string           `yaml:"expr" doc:"A CEL expression, type-checked at load: variables payload, each, levels, row (computed fields), source, now; toTime(x) reads a time. See mappings/README.md."`
+	Columns         *string           `yaml:"columns" doc:"rest: the cells of a tabular record that no field, placeholder, condition or expression of the block reads, as an object by title (for attributes)." enum:"rest"`
 	Template        *string           `yaml:"template" doc:"Text with placeholders: {source} {source.url} {source_kind} {tenant} {native_id} {stream} {<field>} {path:a.b} {column:Title}; {{ and }} are literal braces."`
 	Lookup          *Lookup           `yaml:"lookup" doc:"A value from a record of another stream of the same source."`
 	FirstTransition *TransitionMatch  `yaml:"first_transition" doc:"(work_items) the time of the earliest transition of the same record that matches."`

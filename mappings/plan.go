@@ -54,7 +54,7 @@ func planFor(blocks []*block, errOnly bool) *plan {
 							}
 						}
 					}
-				case columnSrc:
+				case columnSrc, *restSrc:
 					root.add([]seg{{kind: segKey, key: "cells"}})
 				case *pathSrc:
 					for _, p := range x.alts {

@@ -319,3 +319,111 @@ func (b *block) applies(c *rowCtx) bool {
 	c.elems = nil
 	return found
 }
+
+// ColumnTypes gives, per column title a field reads by `column:` (alternatives and
+// fallbacks included), the type the field converts it to when that type says more than
+// text: number, date, time or bool (connectors.MappingChecker). A tabular connector uses
+// it as the column's type. Titles read with two different such types are left out.
+func (mp *Mapper) ColumnTypes(stream string) map[string]string {
+	out := map[string]string{}
+	byNorm := map[string]string{} // normalized title → the title as first written
+	clash := map[string]bool{}
+	for _, b := range mp.byStream[stream] {
+		for _, f := range b.fields {
+			switch f.typ {
+			case typeNumber, typeDate, typeTime, typeBool:
+			default:
+				continue
+			}
+			name := f.typ.String()
+			for _, t := range ownColumns(f.src) {
+				n := strings.ToLower(strings.TrimSpace(t))
+				if clash[n] {
+					continue
+				}
+				if first, seen := byNorm[n]; seen {
+					if out[first] != name {
+						delete(out, first)
+						clash[n] = true
+					}
+					continue
+				}
+				byNorm[n] = t
+				out[t] = name
+			}
+		}
+	}
+	return out
+}
+
+// ownColumns lists the titles a field's value comes from as is: its column source and
+// its fallbacks' (a template or expression only quotes a column inside other text).
+func ownColumns(s source) []string {
+	switch x := s.(type) {
+	case columnSrc:
+		return x.titles
+	case *fallbackSrc:
+		return append(ownColumns(x.first), ownColumns(x.then)...)
+	}
+	return nil
+}
+
+// ColumnTitles lists, sorted and case-insensitively unique, every column title the
+// mapping reads of stream's records: `column:` sources with their alternatives and
+// fallbacks, `{column:…}` placeholders, where conditions and expressions' cells["…"]
+// (connectors.MappingChecker). Other columns reach canonical rows only through a
+// `columns: rest` source.
+func (mp *Mapper) ColumnTitles(stream string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(t string) {
+		n := strings.ToLower(strings.TrimSpace(t))
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, t)
+		}
+	}
+	for _, b := range mp.byStream[stream] {
+		for _, t := range blockColumns(b) {
+			add(t)
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	return out
+}
+
+// blockColumns lists the column titles one block reads (with repeats).
+func blockColumns(b *block) []string {
+	var out []string
+	add := func(t string) { out = append(out, t) }
+	visit := func(s source) {
+		walkSrc(s, func(s source) {
+			switch x := s.(type) {
+			case columnSrc:
+				for _, t := range x.titles {
+					add(t)
+				}
+			case *exprSrc:
+				for _, p := range x.payloadPaths {
+					if len(p) >= 2 && p[0].kind == segKey && p[0].key == "cells" && p[1].kind == segKey {
+						add(p[1].key)
+					}
+				}
+			}
+		})
+	}
+	for _, cd := range append(slices.Clone(b.pre), b.post...) {
+		if cd.src != nil {
+			visit(cd.src)
+		}
+	}
+	for _, f := range b.fields {
+		visit(f.src)
+		for _, sc := range f.scopes {
+			if sc.cond != nil && sc.cond.src != nil {
+				visit(sc.cond.src)
+			}
+		}
+	}
+	return out
+}

@@ -6,24 +6,6 @@ import (
 	"github.com/pmohub/pmohub/connectors/tabular"
 )
 
-// defaultColumns are the titles the built-in mapping reads (normalized); other columns
-// end up in attributes only when a mapping names them.
-var defaultColumns = map[string]bool{
-	"status": true, "owner": true, "assignee": true, "start": true, "start date": true,
-	"due": true, "due date": true, "target date": true, "finish": true, "end date": true,
-	"% complete": true, "percent complete": true, "title": true, "task": true, "project": true,
-	"name": true, "project name": true, "type": true, "priority": true, "health": true,
-	"programme": true, "program": true, "portfolio": true, "estimate": true, "points": true,
-	"description": true, "summary": true, "labels": true, "tags": true, "parent": true,
-	"jira project": true, "jira key": true, "jira project key": true, "jira": true,
-	"github repo": true, "github repository": true, "github": true, "repository": true, "repo": true,
-	"smartsheet sheet": true, "smartsheet": true, "smartsheet sheet id": true,
-	"created": true, "updated": true, "category": true, "risk": true,
-	"project id": true, "project manager": true, "pm": true, "rag": true, "story points": true,
-	"state": true, "prio": true, "parent id": true, "created at": true, "created date": true,
-	"last updated": true, "modified": true, "project status": true,
-}
-
 // maxProblemLogs caps the problems logged one by one per tab.
 const maxProblemLogs = 20
 
@@ -31,16 +13,24 @@ const maxProblemLogs = 20
 // when its header changed since the last sync (a removed, renamed or new column).
 func (r *run) reportColumns(ref tabular.TableRef, prev *tabState, now tabState) {
 	if prev == nil {
+		// The mapping in force says which columns feed canonical fields; the others
+		// reach attributes only through a `columns: rest` source (the built-in mapping's).
+		read := map[string]bool{}
+		if m := r.req.Env.Mapping; m != nil {
+			for _, t := range m.ColumnTitles(StreamRows) {
+				read[tabular.Normalize(t)] = true
+			}
+		}
 		var mapped, rest []string
 		for _, t := range now.Columns {
-			if defaultColumns[tabular.Normalize(t)] {
+			if read[tabular.Normalize(t)] {
 				mapped = append(mapped, t)
 			} else {
 				rest = append(rest, t)
 			}
 		}
 		r.log.Info("sheets: tab columns", "spreadsheet", ref.ID, "tab", ref.Tab,
-			"mapped_by_default", mapped, "not_mapped_by_default", rest, "types", now.Types)
+			"mapped", mapped, "not_mapped", rest, "types", now.Types)
 		return
 	}
 	var removed, added []string

@@ -183,7 +183,8 @@ func (r *run) diffTab(ctx context.Context, ss SpreadsheetConfig, read *spreadshe
 	if err != nil {
 		return nil, tabState{}, &TabError{Source: c.name, Spreadsheet: ss.ID, Tab: tr.cfg.Tab, Detail: err.Error()}
 	}
-	res, err := tabular.Build(table, tabular.Options{KeyColumn: tr.cfg.Key, Types: tr.cfg.fixedTypes(), Location: read.location})
+	res, err := tabular.Build(table, tabular.Options{KeyColumn: tr.cfg.Key, Types: tr.cfg.fixedTypes(),
+		MappingTypes: tabular.MappingTypes(r.req.Env.Mapping, StreamRows), Location: read.location})
 	if err != nil {
 		return nil, tabState{}, fmt.Errorf("source %s: %w; stored rows are kept", c.name, err)
 	}

@@ -83,7 +83,7 @@ func TestFirstSyncTypedKeyedRows(t *testing.T) {
 	if r1["Raised"] != "2025-02-01T14:30:00.000Z" {
 		t.Errorf("datetime = %v", r1["Raised"])
 	}
-	if !strings.Contains(e.logs.String(), "mapped_by_default") {
+	if !strings.Contains(e.logs.String(), "not_mapped") {
 		t.Errorf("no column report logged:\n%s", e.logs)
 	}
 }

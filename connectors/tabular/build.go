@@ -13,6 +13,10 @@ type Options struct {
 	// Types fixes column types by title (case-insensitive), as a mapping or configuration
 	// does; other columns are inferred.
 	Types map[string]Type
+	// MappingTypes are the types the source's mapping reads columns as (MappingTypes):
+	// a column whose inferred type does not fit its mapping type takes the mapping type,
+	// and its cells that do not fit are kept as text and reported. Types wins over it.
+	MappingTypes map[string]Type
 	// Location is the time zone of serial date-times and zone-less text times (the
 	// spreadsheet's time zone); UTC when nil.
 	Location *time.Location
@@ -100,8 +104,12 @@ func Build(t Table, opt Options) (*Result, error) {
 		minFit = 0.8
 	}
 	for i := range cols {
-		if cols[i].Title != "" && !cols[i].Fixed {
-			cols[i].Type = infer(t.Rows, i, cols[i].Hint, minFit, opt.Location)
+		if cols[i].Title == "" || cols[i].Fixed {
+			continue
+		}
+		cols[i].Type = infer(t.Rows, i, cols[i].Hint, minFit, opt.Location)
+		if mt, ok := lookupType(opt.MappingTypes, cols[i].Title); ok && !fitsMappingType(cols[i].Type, mt) {
+			cols[i].Type, cols[i].Fixed = mt, true
 		}
 	}
 	res.Columns = cols
@@ -226,4 +234,17 @@ func quoteTitles(cols []Column) string {
 	}
 	b.WriteString("]")
 	return b.String()
+}
+
+// fitsMappingType reports whether an inferred type already gives the mapping what it reads
+// as mt: a percentage or an amount is a number, a date is a time at midnight and a
+// date-time has a calendar date.
+func fitsMappingType(inferred, mt Type) bool {
+	switch mt {
+	case TypeNumber:
+		return inferred == TypeNumber || inferred == TypePercent || inferred == TypeCurrency
+	case TypeDate, TypeDateTime:
+		return inferred == TypeDate || inferred == TypeDateTime
+	}
+	return inferred == mt
 }

@@ -3,6 +3,8 @@ package tabular
 import (
 	"fmt"
 	"hash/fnv"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -52,17 +54,51 @@ func CheckMapping(m connectors.MappingChecker, stream string, ref TableRef, payl
 	return &MappingError{Table: ref, Missing: missing}
 }
 
-// MappingSignature identifies the columns a mapping requires of stream: a connector keeps
-// it in its cursor and checks unchanged tables again when it changes.
+// MappingSignature identifies the columns a mapping requires of stream and the types it
+// reads columns as: a connector keeps it in its cursor and reads unchanged tables again
+// when it changes.
 func MappingSignature(m connectors.MappingChecker, stream string) string {
 	if m == nil {
 		return ""
 	}
 	cols := m.RequiredColumns(stream)
-	if len(cols) == 0 {
+	types := MappingTypes(m, stream)
+	if len(cols) == 0 && len(types) == 0 {
 		return ""
+	}
+	for _, t := range slices.Sorted(maps.Keys(types)) {
+		cols = append(cols, "type:"+Normalize(t)+"="+string(types[t]))
 	}
 	h := fnv.New64a()
 	h.Write([]byte(strings.Join(cols, "\x1f")))
 	return strconv.FormatUint(h.Sum64(), 36)
+}
+
+// MappingTypes is the mapping's column types (connectors.MappingChecker.ColumnTypes) as
+// column types for Options.MappingTypes: number, date, time (a date-time) and bool.
+func MappingTypes(m connectors.MappingChecker, stream string) map[string]Type {
+	if m == nil {
+		return nil
+	}
+	var out map[string]Type
+	for title, name := range m.ColumnTypes(stream) {
+		var t Type
+		switch name {
+		case "number":
+			t = TypeNumber
+		case "date":
+			t = TypeDate
+		case "time":
+			t = TypeDateTime
+		case "bool":
+			t = TypeBool
+		default:
+			continue
+		}
+		if out == nil {
+			out = map[string]Type{}
+		}
+		out[title] = t
+	}
+	return out
 }
