@@ -107,6 +107,9 @@ type MappingChecker interface {
 	// ColumnTitles lists every column title the mapping reads of stream's records,
 	// alternatives included, for reporting which columns are mapped.
 	ColumnTitles(stream string) []string
+	// ExactHistory lists the column titles whose exact change history the mapping asks
+	// the connector to read for stream's records (exact_history), where it can.
+	ExactHistory(stream string) []string
 }
 
 // MissingColumn is a column a mapping requires that a table lacks.

@@ -116,6 +116,7 @@ type block struct {
 	keyCols  []int     // table column index of each key field
 	required []int     // non-nullable time columns: a row without them is skipped
 	shared   bool
+	exact    []string // exact_history: columns whose exact history the connector reads
 	defaults []engineDefault
 	// people: where the engine fills canonical_id from the identity aliases (-1: mapped).
 	canon   personCols
@@ -258,6 +259,7 @@ func (c *compiler) block(name string, e *Entity) *block {
 		return nil
 	}
 	b := &block{name: name, pos: e.Pos, table: t, stream: e.Stream, attrCol: -1, shared: t == warehouse.People}
+	b.exact = e.ExactHistory
 	if e.Shared != nil {
 		b.shared = *e.Shared
 	}

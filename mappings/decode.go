@@ -94,6 +94,9 @@ func merge(base, over *Mapping) *Mapping {
 		if oe.has("shared") {
 			be.Shared = oe.Shared
 		}
+		if oe.has("exact_history") {
+			be.ExactHistory = oe.ExactHistory
+		}
 		for k, p := range oe.Keys {
 			be.Keys[k] = p
 		}

@@ -392,6 +392,16 @@ func (mp *Mapper) ColumnTitles(stream string) []string {
 	return out
 }
 
+// ExactHistory lists the column titles whose exact change history blocks reading stream
+// ask the connector for (exact_history; connectors.MappingChecker).
+func (mp *Mapper) ExactHistory(stream string) []string {
+	var out []string
+	for _, b := range mp.byStream[stream] {
+		out = append(out, b.exact...)
+	}
+	return out
+}
+
 // blockColumns lists the column titles one block reads (with repeats).
 func blockColumns(b *block) []string {
 	var out []string

@@ -62,8 +62,8 @@ func Changes(old, new *Mapping) []string {
 			continue
 		}
 		if !sameShape(oe.Table, ne.Table) || !sameShape(oe.Stream, ne.Stream) || !sameShape(oe.Each, ne.Each) ||
-			!sameShape(oe.Where, ne.Where) || !sameShape(oe.Shared, ne.Shared) {
-			out = append(out, "changed "+n+" (stream, each, where or table)")
+			!sameShape(oe.Where, ne.Where) || !sameShape(oe.Shared, ne.Shared) || !sameShape(oe.ExactHistory, ne.ExactHistory) {
+			out = append(out, "changed "+n+" (stream, each, where, table or exact_history)")
 		}
 		fields := map[string]bool{}
 		for f := range oe.Fields {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/pmohub/pmohub/connectors"
@@ -28,7 +29,7 @@ func (r *run) rowRecords(ctx context.Context, rd *sheetRead, rows []Row) ([]conn
 	if err != nil {
 		return nil, err
 	}
-	exact := v.status != nil && len(v.cfg.History) == 1 && tabular.Normalize(v.cfg.History[0]) == tabular.Normalize(v.status.Title)
+	exact := v.status != nil && r.exactHistory(v)
 	out := make([]connectors.Record, 0, len(rows))
 	done := map[int64]bool{}
 	for i := range rows {
@@ -47,7 +48,7 @@ func (r *run) rowRecords(ctx context.Context, rd *sheetRead, rows []Row) ([]conn
 		if o := old[id]; exact && o != nil && o.ModifiedAt == p.ModifiedAt {
 			p.StatusHistory = o.StatusHistory // re-read in the cursor overlap: history unchanged
 		} else if exact {
-			h, err := r.exactHistory(ctx, v, row)
+			h, err := r.cellHistory(ctx, v, row)
 			if err != nil {
 				return nil, err
 			}
@@ -109,8 +110,23 @@ func normalizeStored(v any) any {
 	return v
 }
 
-// exactHistory reads the status cell's history (ten requests' worth of quota).
-func (r *run) exactHistory(ctx context.Context, v *sheetView, row *Row) ([]StatusChange, error) {
+// exactHistory reports whether the sheet's status column's exact history is asked for,
+// by the sheet's config (history) or by the mapping (exact_history).
+func (r *run) exactHistory(v *sheetView) bool {
+	asked := v.cfg.History
+	if r.env != nil && r.env.Mapping != nil {
+		asked = append(slices.Clip(asked), r.env.Mapping.ExactHistory(StreamRows)...)
+	}
+	for _, c := range asked {
+		if tabular.Normalize(c) == tabular.Normalize(v.status.Title) {
+			return true
+		}
+	}
+	return false
+}
+
+// cellHistory reads the status cell's history (ten requests' worth of quota).
+func (r *run) cellHistory(ctx context.Context, v *sheetView, row *Row) ([]StatusChange, error) {
 	cells, err := r.client.CellHistory(ctx, v.id, row.ID, v.status.ID)
 	if err != nil {
 		return nil, err

@@ -139,3 +139,40 @@ func TestLimiterPacesRequests(t *testing.T) {
 		t.Errorf("a ten-request call after the burst slept %.1fs, want 10s", slept)
 	}
 }
+
+// TestMappingAsksForExactStatusHistory: exact_history on the mapping's transitions block
+// asks for cell history as the sheet's history setting does; without either, none is read.
+func TestMappingAsksForExactStatusHistory(t *testing.T) {
+	f := newFake()
+	p := addPlan(t, f, "Plan")
+	f.UpdateRow(p.sheet, p.design, ss.Cells{"Status": "In Progress"})
+	cellHistory := func() int {
+		n := 0
+		for _, r := range f.Requests() {
+			if strings.HasSuffix(r.Path, "/history") {
+				n++
+			}
+		}
+		return n
+	}
+	h := newHarness(t, f, fmt.Sprintf("sheets:\n  - {id: %d}\n", p.sheet))
+	h.mapping = mapperFor(t, "extends: default\n")
+	h.mustSync()
+	if n := cellHistory(); n != 0 {
+		t.Fatalf("%d cell-history requests without anyone asking", n)
+	}
+	f.ResetRequests()
+	h2 := newHarness(t, f, fmt.Sprintf("sheets:\n  - {id: %d}\n", p.sheet))
+	h2.mapping = mapperFor(t, "extends: default\nentities:\n  transitions:\n    exact_history: [Status]\n")
+	h2.mustSync()
+	if n := cellHistory(); n != 4 {
+		t.Errorf("%d cell-history requests, want one per row (4)", n)
+	}
+	var got []string
+	for _, c := range h2.store.row(t, rid(p.sheet, p.design)).StatusHistory {
+		got = append(got, c.From+">"+c.To)
+	}
+	if want := []string{">Not Started", "Not Started>In Progress"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("exact history %v, want %v", got, want)
+	}
+}
