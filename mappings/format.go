@@ -29,16 +29,16 @@ type Alias struct {
 // Entity is one block producing rows of a canonical entity.
 type Entity struct {
 	Meta   `yaml:"-"`
-	Table  string            `yaml:"table" doc:"The canonical entity this block produces; defaults to the block's name. Lets several blocks fill one entity (people from assignees and from reporters)." enum:"work_items,projects,project_members,transitions,people,links"`
-	Stream string            `yaml:"stream" doc:"The raw stream the block reads (issues, rows, pulls, ...)."`
-	Each   Strings           `yaml:"each" doc:"One row per element: a path with [*] at every level iterated (changelog.histories[*].items[*]); a path without [*] gives one row when present. A list of paths gives the rows of all of them."`
-	Where  []*Condition      `yaml:"where" doc:"Conditions a record (or each element) must all meet to produce a row."`
-	Shared *bool             `yaml:"shared" doc:"Rows are upserted only, never deleted when a record stops producing them (default true for people)."`
+	Table  string       `yaml:"table" doc:"The canonical entity this block produces; defaults to the block's name. Lets several blocks fill one entity (people from assignees and from reporters)." enum:"work_items,projects,project_members,transitions,people,links"`
+	Stream string       `yaml:"stream" doc:"The raw stream the block reads (issues, rows, pulls, ...)."`
+	Each   Strings      `yaml:"each" doc:"One row per element: a path with [*] at every level iterated (changelog.histories[*].items[*]); a path without [*] gives one row when present. A list of paths gives the rows of all of them."`
+	Where  []*Condition `yaml:"where" doc:"Conditions a record (or each element) must all meet to produce a row."`
+	Shared *bool        `yaml:"shared" doc:"Rows are upserted only, never deleted when a record stops producing them (default true for people)."`
 	// ExactHistory is asked of the connector, not computed here: Smartsheet reads a
 	// column's cell history only where a mapping (or the source's config) asks for it.
-	ExactHistory Strings `yaml:"exact_history" doc:"Column titles whose exact change history the connector should read rather than derive from snapshots (Smartsheet: the status column's cell history, ten requests' worth of quota per changed row)."`
-	Fields map[string]*Field `yaml:"fields" doc:"Canonical fields by name; attributes.<name> fills a key of the attributes map."`
-	Name   string            `yaml:"-"`
+	ExactHistory Strings           `yaml:"exact_history" doc:"Column titles whose exact change history the connector should read rather than derive from snapshots (Smartsheet: the status column's cell history, ten requests' worth of quota per changed row)."`
+	Fields       map[string]*Field `yaml:"fields" doc:"Canonical fields by name; attributes.<name> fills a key of the attributes map."`
+	Name         string            `yaml:"-"`
 }
 
 // Field says where one canonical field comes from and how it is converted.
