@@ -48,6 +48,7 @@ type run struct {
 	// flushPending submits the pages the stream has buffered but not yet handed to the
 	// committer, so a connector's read of the raw layer sees them too.
 	flushPending func() error
+	wrote        int64 // records the last stream wrote (any stream's: a page may name another)
 }
 
 func newRunID(t time.Time) string {
@@ -82,12 +83,15 @@ func (r *run) execute(ctx context.Context, opts Options) error {
 		// Tabular connectors check the columns the mapping requires before writing.
 		Mapping: mapper,
 	}
+	stale := true // lookups are re-read only after a stream wrote something
 	for _, st := range r.src.Connector.Streams() {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := r.loadLookups(ctx); err != nil {
-			return err
+		if stale {
+			if err := r.loadLookups(ctx); err != nil {
+				return err
+			}
 		}
 		req := connectors.SyncRequest{Stream: st.Name, Full: opts.Full, Env: env}
 		if !opts.Full {
@@ -96,6 +100,7 @@ func (r *run) execute(ctx context.Context, opts Options) error {
 		if err := r.syncStream(ctx, req); err != nil {
 			return err
 		}
+		stale = r.wrote > 0
 	}
 	return nil
 }
@@ -199,8 +204,9 @@ func (r *run) syncStream(ctx context.Context, req connectors.SyncRequest) error 
 	case ferr != nil || cerr != nil:
 		return errors.Join(ferr, cerr)
 	}
+	r.wrote = c.total.Load()
 	if r.e.Progress != nil {
-		r.e.Progress(Progress{Source: r.src.Name(), Stream: req.Stream, Records: c.total.Load(), Done: true})
+		r.e.Progress(Progress{Source: r.src.Name(), Stream: req.Stream, Records: r.wrote, Done: true})
 	}
 	return nil
 }
