@@ -144,3 +144,27 @@ func TestChangelogWithoutBulkEndpoint(t *testing.T) {
 		t.Errorf("per-issue changelog requests = %d, want 3 pages of 100", n)
 	}
 }
+
+// TestBulkChangelogSpansSearchPages: truncated histories found on different search pages
+// are read in one bulk request, not one per page, and the sync still mirrors Jira.
+func TestBulkChangelogSpansSearchPages(t *testing.T) {
+	h := newHarness(t, jirafake.Cloud, alphaBeta)
+	seed(h, 0)
+	for i := range 4 {
+		long := h.fake.CreateIssue("ALPHA", jirafake.Issue{Summary: fmt.Sprintf("Long %d", i), Type: "Task"})
+		for j := range 60 {
+			h.clock.Advance(time.Second)
+			h.fake.Transition(long.Key, []string{"3", "4"}[j%2], ana)
+		}
+		for k := range 110 { // the next long one lands on a later search page
+			h.clock.Advance(time.Second)
+			h.fake.CreateIssue("ALPHA", jirafake.Issue{Summary: fmt.Sprintf("Filler %d-%d", i, k)})
+		}
+	}
+	h.clock.Advance(time.Minute)
+	h.mustSync(false)
+	if n := h.fake.CountRequests("/changelog/bulkfetch"); n != 1 {
+		t.Errorf("%d bulk changelog requests for truncated issues on 5 search pages, want 1", n)
+	}
+	checkMirror(t, h)
+}

@@ -37,6 +37,8 @@ type issuesRun struct {
 	users   userCache
 	written int
 	runCtx  context.Context
+	// held are changed issues whose truncated histories wait for a bulk changelog read.
+	held []*parsedIssue
 }
 
 func (s *session) syncIssues(ctx context.Context, req connectors.SyncRequest, emit connectors.Emit) error {
@@ -89,6 +91,9 @@ func (s *session) syncIssues(ctx context.Context, req connectors.SyncRequest, em
 	if err := s.searchAll(ctx, r.deploy, jql, r.fields, true, r.page); err != nil {
 		return err
 	}
+	if err := r.flushHeld(); err != nil {
+		return err
+	}
 	if err := r.reconcile(ctx, full); err != nil {
 		return err
 	}
@@ -128,25 +133,68 @@ func (r *issuesRun) page(raws []json.RawMessage) error {
 		}
 		changed = append(changed, p)
 	}
-	if err := r.s.completeChangelogs(r.ctx(), r.deploy, changed); err != nil {
-		return err
-	}
-	var out connectors.Page
-	for _, p := range changed {
-		rec, err := p.record(r.ids, func(key string) string { return r.keyIDs[key] }, r.users)
-		if err != nil {
-			return err
+	// On Cloud the truncated histories are read in bulk, 1,000 issues a request: their
+	// issues are held across pages rather than completed page by page, which would cost
+	// a bulk request per search page (about as many requests again as the search).
+	ready := changed
+	if r.deploy == deployCloud && !r.s.noBulk.Load() {
+		ready = ready[:0:0]
+		for _, p := range changed {
+			if p.changelog.truncated() {
+				r.held = append(r.held, p)
+			} else {
+				ready = append(ready, p)
+			}
 		}
-		out.Records = append(out.Records, rec)
+	} else if err := r.s.completeChangelogs(r.ctx(), r.deploy, changed); err != nil {
+		return err
 	}
 	for _, p := range parsed {
 		if p.updated.After(r.cur.Since) {
 			r.cur.Since = p.updated.UTC()
 		}
 	}
-	var err error
-	if out.Cursor, err = json.Marshal(r.cur); err != nil {
-		return err
+	if len(r.held) >= holdIssues {
+		return r.emitIssues(ready, true)
+	}
+	return r.emitIssues(ready, false)
+}
+
+// flushHeld completes and emits the issues held for a bulk changelog read.
+func (r *issuesRun) flushHeld() error {
+	if len(r.held) == 0 {
+		return nil
+	}
+	return r.emitIssues(nil, true)
+}
+
+// emitIssues emits ready issues and, with flush, the held ones after completing their
+// histories. The cursor goes with a page only when nothing is held: it must not pass an
+// issue that is not written yet.
+func (r *issuesRun) emitIssues(ready []*parsedIssue, flush bool) error {
+	if flush {
+		if err := r.s.completeChangelogs(r.ctx(), r.deploy, r.held); err != nil {
+			return err
+		}
+		ready = append(ready, r.held...)
+		r.held = nil
+	}
+	var out connectors.Page
+	for _, p := range ready {
+		rec, err := p.record(r.ids, func(key string) string { return r.keyIDs[key] }, r.users)
+		if err != nil {
+			return err
+		}
+		out.Records = append(out.Records, rec)
+	}
+	if len(r.held) == 0 {
+		var err error
+		if out.Cursor, err = json.Marshal(r.cur); err != nil {
+			return err
+		}
+	}
+	if len(out.Records) == 0 && out.Cursor == nil {
+		return nil
 	}
 	r.written += len(out.Records)
 	return r.emit(r.ctx(), out)

@@ -190,9 +190,13 @@ func TestCursorNotAdvancedPastUnwrittenData(t *testing.T) {
 	if err := h.syncStream(StreamIssues, false); err == nil {
 		t.Fatal("want the emit error")
 	}
+	// Issues whose histories wait for a bulk read hold the cursor back: then none is
+	// saved yet, which is the safe answer too.
 	var cur issuesCursor
-	if err := json.Unmarshal(h.store.Cursors[StreamIssues], &cur); err != nil {
-		t.Fatal(err)
+	if c := h.store.Cursors[StreamIssues]; c != nil {
+		if err := json.Unmarshal(c, &cur); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var newest time.Time
 	for id := range h.store.Recs[StreamIssues] {
@@ -202,8 +206,8 @@ func TestCursorNotAdvancedPastUnwrittenData(t *testing.T) {
 			newest = u
 		}
 	}
-	if !cur.Since.Equal(newest.UTC()) {
-		t.Errorf("cursor since %v, want the newest written %v", cur.Since, newest)
+	if cur.Since.After(newest.UTC()) {
+		t.Errorf("cursor since %v passes the newest written %v", cur.Since, newest)
 	}
 	h.store.failAfter = 0
 	h.mustSync(false)
@@ -219,7 +223,7 @@ func TestIssueShiftedWhilePaging(t *testing.T) {
 	base := store.emit(StreamIssues)
 	done := false
 	emit := func(ctx context.Context, p connectors.Page) error {
-		if !done && len(p.Records) == 100 {
+		if !done && len(p.Records) > 0 { // after the first search page
 			done = true
 			h.clock.Advance(time.Minute)
 			h.fake.UpdateIssue("ALPHA-1", func(is *jirafake.Issue) { is.Summary = "Edited while syncing" })
