@@ -58,7 +58,7 @@ func (r *run) syncItems(ctx context.Context, raw json.RawMessage) error {
 	if r.boards, err = r.loadBoards(ctx); err != nil {
 		return err
 	}
-	r.boardEmitted, r.fresh = map[string]string{}, map[string]bool{}
+	r.boardEmitted = map[string]string{}
 	listings := map[string]*repoListing{}
 	errs := r.forEachRepo(ctx, repos, func(ctx context.Context, repo string) error {
 		r.mu.Lock()
@@ -200,12 +200,7 @@ func (r *run) relink(ctx context.Context, repo string, rc *repoItems, links *rep
 	for _, n := range slices.Sorted(maps.Keys(rc.Pending)) {
 		s := links.seen[n]
 		if s.raw == nil {
-			if s.emitted {
-				r.bmu.Lock()
-				r.fresh[s.id] = true // over the budget: reemit may not read it back yet
-				r.bmu.Unlock()
-			}
-			continue
+			continue // over the budget: reemit reads it back from the raw layer
 		}
 		if rec, ok := r.rederive(connectors.StoredRecord{NativeID: s.id, Version: s.version, Payload: s.raw},
 			map[string]*repoLinks{strings.ToLower(repo): links}); ok {

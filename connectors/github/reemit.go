@@ -30,11 +30,6 @@ func (r *run) reemit(ctx context.Context, cur *itemsCursor, repos []string) erro
 	if !maps.Equal(marks, cur.Board) {
 		changed = true
 	}
-	type issueRef struct {
-		repo string
-		n    int
-	}
-	pending := map[string]issueRef{}
 	for _, repo := range slices.Sorted(maps.Keys(cur.Repos)) {
 		rc := cur.Repos[repo]
 		for _, n := range slices.Sorted(maps.Keys(rc.Pending)) {
@@ -47,7 +42,6 @@ func (r *run) reemit(ctx context.Context, cur *itemsCursor, repos []string) erro
 			}
 			if id != "" {
 				want[id] = true
-				pending[id] = issueRef{repo, n}
 			}
 		}
 	}
@@ -61,7 +55,6 @@ func (r *run) reemit(ctx context.Context, cur *itemsCursor, repos []string) erro
 			links[strings.ToLower(repo)] = newRepoLinks(repo, rc.Links)
 		}
 		err := st.Records(ctx, StreamItems, slices.Sorted(maps.Keys(want)), func(s connectors.StoredRecord) error {
-			delete(pending, s.NativeID)
 			if rec, ok := r.rederive(s, links); ok {
 				recs = append(recs, rec)
 			}
@@ -72,18 +65,10 @@ func (r *run) reemit(ctx context.Context, cur *itemsCursor, repos []string) erro
 		}
 	}
 	return r.emitState(ctx, func() any {
+		// What the raw layer does not hold is gone: the engine lets a connector read
+		// every page it emitted, so nothing waits for a later run.
 		for _, rc := range cur.Repos {
 			rc.Pending = nil
-		}
-		// Emitted in this run and not readable yet (the engine may still hold the page):
-		// the next run. Others are gone.
-		for id, ref := range pending {
-			if rc := cur.Repos[ref.repo]; rc != nil && r.fresh[id] {
-				if rc.Pending == nil {
-					rc.Pending = map[int]string{}
-				}
-				rc.Pending[ref.n] = id
-			}
 		}
 		cur.Board = marks
 		return *cur

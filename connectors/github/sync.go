@@ -30,8 +30,6 @@ type run struct {
 	// as of now; guarded by bmu.
 	boardEmitted map[string]string
 	bmu          sync.Mutex
-	// fresh are issues emitted in this run that reemit may not read back yet.
-	fresh map[string]bool
 	// kept counts the bytes of payloads held to emit again (items stream).
 	kept atomic.Int64
 }
