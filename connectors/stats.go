@@ -10,6 +10,9 @@ import (
 type Stats struct {
 	Requests  atomic.Int64
 	Throttled atomic.Int64
+	// Problems counts source data a connector kept but reports: a duplicate or empty
+	// key, a cell that does not fit its column. Each is logged with where it is.
+	Problems atomic.Int64
 }
 
 // Transport counts every request and every throttled answer (429, 503 with Retry-After,

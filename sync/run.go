@@ -217,6 +217,7 @@ func (r *run) finish(err error) {
 	r.row.Requests = uint64(r.stats.Requests.Load())
 	r.row.Throttled = uint64(r.stats.Throttled.Load())
 	r.row.MappingProblems = uint64(r.problems)
+	r.row.SourceProblems = uint64(r.stats.Problems.Load())
 	switch {
 	case err == nil:
 		r.row.Status = "succeeded"

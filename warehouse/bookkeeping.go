@@ -44,13 +44,14 @@ type SyncRun struct {
 	Requests        uint64     `json:"requests"`
 	Throttled       uint64     `json:"throttled"`
 	MappingProblems uint64     `json:"mapping_problems"`
+	SourceProblems  uint64     `json:"source_problems"`
 	Error           string     `json:"error"`
 }
 
 // SaveRun writes (or updates) a run's row.
 func (w *Warehouse) SaveRun(ctx context.Context, r SyncRun) error {
 	return w.Insert(ctx, SyncRuns, []Row{{w.tenant, r.Source, r.RunID, r.StartedAt, r.FinishedAt, r.Status, r.Full,
-		r.RecordsRead, r.RecordsWritten, r.RecordsDeleted, r.Requests, r.Throttled, r.MappingProblems, r.Error,
+		r.RecordsRead, r.RecordsWritten, r.RecordsDeleted, r.Requests, r.Throttled, r.MappingProblems, r.SourceProblems, r.Error,
 		w.nextVersion(), uint8(0)}})
 }
 

@@ -38,6 +38,9 @@ var Migrations = []Migration{
 		}
 		return out
 	}},
+	{5, "sync_runs.source_problems: source data kept but reported", func(l Layout) []string {
+		return l.addColumn(SyncRuns, "source_problems UInt64 AFTER mapping_problems")
+	}},
 }
 
 // addColumn adds a column to a table's storage (and, on a cluster, to the local tables

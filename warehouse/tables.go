@@ -36,6 +36,7 @@ var (
 			{"requests", "UInt64", "HTTP requests made to the source."},
 			{"throttled", "UInt64", "Rate-limited answers received."},
 			{"mapping_problems", "UInt64", "Values the mapping could not convert."},
+			{"source_problems", "UInt64", "Source data kept but reported (a duplicate or empty key, a cell that does not fit its column); the log says where."},
 			{"error", tStr, "Why the run failed (secrets redacted)."},
 			{"version", "UInt64", "Row version (storage only)."},
 			{"is_deleted", "UInt8", "Unused; always 0."},

@@ -52,6 +52,9 @@ func (a *app) summarise(results []pmosync.Result) error {
 			took = run.FinishedAt.Sub(run.StartedAt).Round(10 * time.Millisecond).String()
 		}
 		fmt.Fprintf(a.stdout, "%-20s %-10s %9d %9d %9d %8d %9d %8s\n", run.Source, run.Status, run.RecordsRead, run.RecordsWritten, run.RecordsDeleted, run.Requests, run.Throttled, took)
+		if run.SourceProblems > 0 || run.MappingProblems > 0 {
+			fmt.Fprintf(a.stdout, "  problems: %d in the source data, %d in mapping (values kept; the log says where)\n", run.SourceProblems, run.MappingProblems)
+		}
 		if r.Err != nil {
 			failed++
 			fmt.Fprintf(a.stdout, "  error: %s\n", run.Error)

@@ -206,7 +206,14 @@ sources:
 
 	// 7. Duplicate keys: reported with the tab, row and key; the top-most row keeps the key.
 	must(f.AppendRow(sheetID, tab, row("W-2", "A copy of Build", "Cancelled", "Dave", sf.Empty, 0)))
-	_, errs = sync()
+	out, errs = sync()
+	if !strings.Contains(out, "problems: 1 in the source data") {
+		t.Fatalf("the summary does not count the duplicate key:\n%s", out)
+	}
+	last := queryJSON(t, dir, "SELECT source_problems FROM sync_runs WHERE tenant = 'acme' ORDER BY started_at DESC LIMIT 1")
+	if len(last) != 1 || num(last[0]["source_problems"]) != "1" {
+		t.Fatalf("sync_runs.source_problems of the last run: %v", last)
+	}
 	got = items()
 	if len(got) != 3 || got["W-2"]["title"] != "Build" || got["W-2"]["status"] != "In Progress" || got["W-2"]["item_id"] != ids["W-2"] {
 		t.Fatalf("duplicate key merged: %v", got)

@@ -66,6 +66,9 @@ func (r *run) reportColumns(ref tabular.TableRef, prev *tabState, now tabState) 
 
 // reportProblems logs empty and duplicate keys and cells kept as text.
 func (r *run) reportProblems(ps []tabular.Problem) {
+	if st := r.req.Env.Stats; st != nil {
+		st.Problems.Add(int64(len(ps)))
+	}
 	for i, p := range ps {
 		if i == maxProblemLogs {
 			r.log.Warn("sheets: more problems not logged", "count", len(ps)-maxProblemLogs)

@@ -120,6 +120,9 @@ const maxProblemLogs = 50
 
 func (r *run) problem(v *sheetView, rowNumber int, rowID int64, column, kind, detail string) {
 	r.problems[v.id]++
+	if r.env != nil && r.env.Stats != nil {
+		r.env.Stats.Problems.Add(1)
+	}
 	if r.problems[v.id] > maxProblemLogs {
 		return
 	}
