@@ -121,6 +121,9 @@ func (r *run) ensureGeneration(ctx context.Context) error {
 		r.gen = active.Generation
 		return nil
 	default:
+		if err := r.e.checkRequiredColumns(ctx, r.src, r.mapper); err != nil {
+			return err
+		}
 		r.log.Info("mapping changed; re-applying it from the raw layer", "generation", active.Generation+1)
 		res, err := r.e.remap(ctx, r.src, r.mapper, active.Generation+1)
 		if err != nil {

@@ -231,4 +231,25 @@ sources:
 	if n := queryJSON(t, dir, "SELECT count() AS n FROM people WHERE tenant = 'acme' AND display_name = 'Dave'")[0]["n"]; num(n) != "0" {
 		t.Fatalf("the skipped duplicate row reached people: %v", n)
 	}
+
+	// 8. A mapping edited by hand to require a column no stored row has: it is not
+	// re-applied, so the analysts' rows keep the mapping in force.
+	before := items()
+	generation := func() string {
+		return num(queryJSON(t, dir, "SELECT generation FROM source_generations WHERE tenant = 'acme' AND source = 'tracker'")[0]["generation"])
+	}
+	gen := generation()
+	must(os.WriteFile(filepath.Join(dir, "tracker.yaml"), []byte(requireWorkstream+"      attributes.budget: {column: Budget}\n"), 0o644))
+	out, errs, code = pmohub(t, dir, env, "sync")
+	if code == 0 || !strings.Contains(out, `changed mapping is not applied`) || !strings.Contains(out, `column "Budget"`) {
+		t.Fatalf("a mapping requiring a missing column: exit %d\n%s\n%s", code, out, errs)
+	}
+	if g := generation(); g != gen {
+		t.Fatalf("the refused mapping was re-applied: generation %s → %s", gen, g)
+	}
+	if after := items(); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("the refused mapping changed the rows:\n%v\n%v", before, after)
+	}
+	must(os.WriteFile(filepath.Join(dir, "tracker.yaml"), []byte(requireWorkstream), 0o644))
+	sync()
 }

@@ -99,9 +99,9 @@ func TestE2EMappingNamingAMissingColumn(t *testing.T) {
 	if items() != "3" {
 		t.Fatalf("items %s", items())
 	}
-	// The admin's mapping now requires a column the RAID log does not have. The
-	// spreadsheet did not change, but the mapping's required columns did: it is read and
-	// checked again, the run fails naming the column, and the stored rows stay.
+	// The admin's mapping now requires a column the RAID log does not have: the engine
+	// checks the stored rows before re-applying a changed mapping, the run fails naming
+	// the tab and the column, and the stored rows stay as they were.
 	x.src.Mapping = overlay(t, requireRiskOwner)
 	x.src.MappingText = []byte(requireRiskOwner)
 	x.fake.ResetLog()
