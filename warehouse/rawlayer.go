@@ -57,7 +57,7 @@ func (w *Warehouse) RawIDs(ctx context.Context, source, stream string) (map[stri
 		}
 		out := map[string]uint64{}
 		for len(data) > 0 {
-			id, rest, ok := readRBString(data)
+			id, rest, ok := ReadRowBinaryString(data)
 			if !ok || len(rest) < 8 {
 				return nil, fmt.Errorf("reading stored ids of %s/%s: truncated RowBinary", source, stream)
 			}
@@ -114,12 +114,12 @@ func (w *Warehouse) RawRecords(ctx context.Context, source, stream string, ids [
 		for len(data) > 0 {
 			var r StoredRaw
 			var ok bool
-			if r.NativeID, data, ok = readRBString(data); !ok || len(data) < 8 {
+			if r.NativeID, data, ok = ReadRowBinaryString(data); !ok || len(data) < 8 {
 				return n, last, fmt.Errorf("reading stored records of %s/%s: truncated RowBinary", source, stream)
 			}
 			r.Version, data = binary.LittleEndian.Uint64(data), data[8:]
 			var payload string
-			if payload, data, ok = readRBString(data); !ok {
+			if payload, data, ok = ReadRowBinaryString(data); !ok {
 				return n, last, fmt.Errorf("reading stored records of %s/%s: truncated RowBinary", source, stream)
 			}
 			r.Text, r.Payload = payload, json.RawMessage(payload)
@@ -194,7 +194,7 @@ func (w *Warehouse) rawRecordsByRange(ctx context.Context, base, source, stream 
 	for len(data) > 0 {
 		var id string
 		var ok bool
-		if id, data, ok = readRBString(data); !ok {
+		if id, data, ok = ReadRowBinaryString(data); !ok {
 			return fmt.Errorf("paging stored records of %s/%s: truncated RowBinary", source, stream)
 		}
 		bounds = append(bounds, id)
@@ -216,7 +216,7 @@ func (w *Warehouse) rawRecordsByRange(ctx context.Context, base, source, stream 
 		for len(data) > 0 {
 			var r StoredRaw
 			var ok bool
-			if r.NativeID, data, ok = readRBString(data); !ok || len(data) < 8 {
+			if r.NativeID, data, ok = ReadRowBinaryString(data); !ok || len(data) < 8 {
 				return fmt.Errorf("reading stored records of %s/%s: truncated RowBinary", source, stream)
 			}
 			r.Version, data = binary.LittleEndian.Uint64(data), data[8:]
@@ -239,8 +239,8 @@ func (w *Warehouse) rawRecordsByRange(ctx context.Context, base, source, stream 
 	return nil
 }
 
-// readRBString reads one RowBinary String.
-func readRBString(b []byte) (string, []byte, bool) {
+// ReadRowBinaryString reads one RowBinary String.
+func ReadRowBinaryString(b []byte) (string, []byte, bool) {
 	n, k := binary.Uvarint(b)
 	if k <= 0 || uint64(len(b)-k) < n {
 		return "", b, false

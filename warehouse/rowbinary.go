@@ -12,67 +12,71 @@ import (
 // ClickHouse to parse than JSON, and the chDB C API takes the query with its length, so
 // binary data after FORMAT RowBinary passes through intact.
 
-type rbKind uint8
+// RowBinaryKind is how a column's values travel in ClickHouse's RowBinary format. The
+// writer here encodes with it; the mapping preview decodes current rows with it.
+type RowBinaryKind uint8
 
 const (
-	rbString rbKind = iota
-	rbUInt8
-	rbUInt32
-	rbUInt64
-	rbBool
-	rbDateTime64
-	rbDate32
-	rbFloat64
-	rbArrayString
-	rbMapString
+	RowBinaryString RowBinaryKind = iota
+	RowBinaryUInt8
+	RowBinaryUInt32
+	RowBinaryUInt64
+	RowBinaryBool
+	RowBinaryDateTime64
+	RowBinaryDate32
+	RowBinaryFloat64
+	RowBinaryArrayString
+	RowBinaryMapString
 )
 
-type rbType struct {
-	kind     rbKind
-	nullable bool
+// RowBinaryType is a column type as RowBinary carries it.
+type RowBinaryType struct {
+	Kind     RowBinaryKind
+	Nullable bool // a leading null byte
 }
 
-func parseRBType(t string) (rbType, error) {
+// ParseRowBinaryType reads a column type of the model (LowCardinality, CODEC and all).
+func ParseRowBinaryType(t string) (RowBinaryType, error) {
 	t = strings.TrimSpace(t)
 	if i := strings.Index(t, " CODEC("); i >= 0 {
 		t = t[:i]
 	}
-	var out rbType
+	var out RowBinaryType
 	if inner, ok := strings.CutPrefix(t, "Nullable("); ok {
-		out.nullable = true
+		out.Nullable = true
 		t = strings.TrimSuffix(inner, ")")
 	}
 	switch {
 	case t == "String" || t == "LowCardinality(String)":
-		out.kind = rbString
+		out.Kind = RowBinaryString
 	case t == "UInt8":
-		out.kind = rbUInt8
+		out.Kind = RowBinaryUInt8
 	case t == "UInt32":
-		out.kind = rbUInt32
+		out.Kind = RowBinaryUInt32
 	case t == "UInt64":
-		out.kind = rbUInt64
+		out.Kind = RowBinaryUInt64
 	case t == "Bool":
-		out.kind = rbBool
+		out.Kind = RowBinaryBool
 	case strings.HasPrefix(t, "DateTime64(3"):
-		out.kind = rbDateTime64
+		out.Kind = RowBinaryDateTime64
 	case t == "Date32":
-		out.kind = rbDate32
+		out.Kind = RowBinaryDate32
 	case t == "Float64":
-		out.kind = rbFloat64
+		out.Kind = RowBinaryFloat64
 	case t == "Array(String)":
-		out.kind = rbArrayString
+		out.Kind = RowBinaryArrayString
 	case t == "Map(String, String)":
-		out.kind = rbMapString
+		out.Kind = RowBinaryMapString
 	default:
 		return out, fmt.Errorf("no RowBinary encoding for %s", t)
 	}
 	return out, nil
 }
 
-func rowBinaryTypes(columns []Column) ([]rbType, error) {
-	out := make([]rbType, len(columns))
+func rowBinaryTypes(columns []Column) ([]RowBinaryType, error) {
+	out := make([]RowBinaryType, len(columns))
 	for i, c := range columns {
-		t, err := parseRBType(c.Type)
+		t, err := ParseRowBinaryType(c.Type)
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", c.Name, err)
 		}
@@ -82,13 +86,13 @@ func rowBinaryTypes(columns []Column) ([]rbType, error) {
 }
 
 // appendRowBinary encodes one row.
-func appendRowBinary(buf []byte, columns []Column, types []rbType, row Row) ([]byte, error) {
+func appendRowBinary(buf []byte, columns []Column, types []RowBinaryType, row Row) ([]byte, error) {
 	if len(row) != len(types) {
 		return buf, fmt.Errorf("row has %d values for %d columns", len(row), len(types))
 	}
 	for i, t := range types {
 		v := row[i]
-		if t.nullable {
+		if t.Nullable {
 			if isNil(v) {
 				buf = append(buf, 1)
 				continue
@@ -96,7 +100,7 @@ func appendRowBinary(buf []byte, columns []Column, types []rbType, row Row) ([]b
 			buf = append(buf, 0)
 		}
 		var ok bool
-		buf, ok = appendRBValue(buf, t.kind, v)
+		buf, ok = appendRBValue(buf, t.Kind, v)
 		if !ok {
 			return buf, fmt.Errorf("column %s: cannot encode %T as %s", columns[i].Name, v, columns[i].Type)
 		}
@@ -121,27 +125,27 @@ func appendRBString(buf []byte, s string) []byte {
 	return append(buf, s...)
 }
 
-func appendRBValue(buf []byte, k rbKind, v any) ([]byte, bool) {
+func appendRBValue(buf []byte, k RowBinaryKind, v any) ([]byte, bool) {
 	switch k {
-	case rbString:
+	case RowBinaryString:
 		s, ok := v.(string)
 		return appendRBString(buf, s), ok
-	case rbUInt8:
+	case RowBinaryUInt8:
 		x, ok := v.(uint8)
 		return append(buf, x), ok
-	case rbBool:
+	case RowBinaryBool:
 		x, ok := v.(bool)
 		if x {
 			return append(buf, 1), ok
 		}
 		return append(buf, 0), ok
-	case rbUInt32:
+	case RowBinaryUInt32:
 		x, ok := v.(uint32)
 		return binary.LittleEndian.AppendUint32(buf, x), ok
-	case rbUInt64:
+	case RowBinaryUInt64:
 		x, ok := v.(uint64)
 		return binary.LittleEndian.AppendUint64(buf, x), ok
-	case rbDateTime64, rbDate32:
+	case RowBinaryDateTime64, RowBinaryDate32:
 		var t time.Time
 		switch x := v.(type) {
 		case time.Time:
@@ -151,12 +155,12 @@ func appendRBValue(buf []byte, k rbKind, v any) ([]byte, bool) {
 		default:
 			return buf, false
 		}
-		if k == rbDate32 {
+		if k == RowBinaryDate32 {
 			days := int32(math.Floor(float64(t.UTC().Unix()) / 86400))
 			return binary.LittleEndian.AppendUint32(buf, uint32(days)), true
 		}
 		return binary.LittleEndian.AppendUint64(buf, uint64(t.UnixMilli())), true
-	case rbFloat64:
+	case RowBinaryFloat64:
 		switch x := v.(type) {
 		case *float64:
 			return binary.LittleEndian.AppendUint64(buf, math.Float64bits(*x)), true
@@ -164,7 +168,7 @@ func appendRBValue(buf []byte, k rbKind, v any) ([]byte, bool) {
 			return binary.LittleEndian.AppendUint64(buf, math.Float64bits(x)), true
 		}
 		return buf, false
-	case rbArrayString:
+	case RowBinaryArrayString:
 		l, ok := v.([]string)
 		if !ok && v != nil {
 			return buf, false
@@ -174,7 +178,7 @@ func appendRBValue(buf []byte, k rbKind, v any) ([]byte, bool) {
 			buf = appendRBString(buf, s)
 		}
 		return buf, true
-	case rbMapString:
+	case RowBinaryMapString:
 		m, ok := v.(map[string]string)
 		if !ok && v != nil {
 			return buf, false

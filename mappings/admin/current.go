@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/pmohub/pmohub/warehouse"
@@ -16,25 +15,8 @@ import (
 // formatted by the same function, with no JSON and no maps per row. A preview of 100,000
 // issues compares some 300,000 rows.
 
-// rbKind is how one column is read from RowBinary.
-type rbKind int
-
-const (
-	rbString rbKind = iota
-	rbTime          // DateTime64(3): milliseconds
-	rbDate          // Date32: days
-	rbFloat
-	rbList // Array(String)
-	rbMap  // Map(String, String)
-	rbU8
-	rbU32
-	rbU64
-)
-
-type rbCol struct {
-	kind     rbKind
-	nullable bool
-}
+// rbCol is how one column of a current row is read (warehouse.ParseRowBinaryType).
+type rbCol = warehouse.RowBinaryType
 
 var errRowBinary = errors.New("truncated or unexpected RowBinary")
 
@@ -42,38 +24,11 @@ var errRowBinary = errors.New("truncated or unexpected RowBinary")
 func rbColumns(cols []warehouse.Column) ([]rbCol, bool) {
 	out := make([]rbCol, len(cols))
 	for i, c := range cols {
-		t := c.Type
-		if s, ok := strings.CutPrefix(t, "Nullable("); ok {
-			out[i].nullable, t = true, strings.TrimSuffix(s, ")")
-		}
-		if s, ok := strings.CutPrefix(t, "LowCardinality("); ok {
-			t = strings.TrimSuffix(s, ")")
-		}
-		if i := strings.Index(t, " CODEC("); i >= 0 {
-			t = t[:i]
-		}
-		switch {
-		case t == "String":
-			out[i].kind = rbString
-		case t == "DateTime64(3, 'UTC')":
-			out[i].kind = rbTime
-		case t == "Date32":
-			out[i].kind = rbDate
-		case t == "Float64":
-			out[i].kind = rbFloat
-		case t == "Array(String)":
-			out[i].kind = rbList
-		case t == "Map(String, String)":
-			out[i].kind = rbMap
-		case t == "UInt8" || t == "Bool":
-			out[i].kind = rbU8
-		case t == "UInt32":
-			out[i].kind = rbU32
-		case t == "UInt64":
-			out[i].kind = rbU64
-		default:
+		t, err := warehouse.ParseRowBinaryType(c.Type)
+		if err != nil {
 			return nil, false
 		}
+		out[i] = t
 	}
 	return out, true
 }
@@ -84,7 +39,7 @@ func decodeRowBinary(data []byte, cols []rbCol, fn func(vals []any)) error {
 	vals := make([]any, len(cols))
 	for len(data) > 0 {
 		for i, c := range cols {
-			if c.nullable {
+			if c.Nullable {
 				if len(data) < 1 {
 					return errRowBinary
 				}
@@ -96,7 +51,7 @@ func decodeRowBinary(data []byte, cols []rbCol, fn func(vals []any)) error {
 				}
 			}
 			var ok bool
-			if vals[i], data, ok = rbValue(data, c.kind); !ok {
+			if vals[i], data, ok = rbValue(data, c.Kind); !ok {
 				return errRowBinary
 			}
 		}
@@ -105,50 +60,50 @@ func decodeRowBinary(data []byte, cols []rbCol, fn func(vals []any)) error {
 	return nil
 }
 
-func rbValue(b []byte, k rbKind) (any, []byte, bool) {
+func rbValue(b []byte, k warehouse.RowBinaryKind) (any, []byte, bool) {
 	fixed := func(n int) ([]byte, bool) { return b[min(n, len(b)):], len(b) >= n }
 	switch k {
-	case rbString:
-		s, rest, ok := readString(b)
+	case warehouse.RowBinaryString:
+		s, rest, ok := warehouse.ReadRowBinaryString(b)
 		return s, rest, ok
-	case rbTime:
+	case warehouse.RowBinaryDateTime64:
 		rest, ok := fixed(8)
 		if !ok {
 			return nil, b, false
 		}
 		return time.UnixMilli(int64(binary.LittleEndian.Uint64(b))).UTC(), rest, true
-	case rbDate:
+	case warehouse.RowBinaryDate32:
 		rest, ok := fixed(4)
 		if !ok {
 			return nil, b, false
 		}
 		return time.Unix(int64(int32(binary.LittleEndian.Uint32(b)))*86400, 0).UTC(), rest, true
-	case rbFloat:
+	case warehouse.RowBinaryFloat64:
 		rest, ok := fixed(8)
 		if !ok {
 			return nil, b, false
 		}
 		f := math.Float64frombits(binary.LittleEndian.Uint64(b))
 		return &f, rest, true
-	case rbU8:
+	case warehouse.RowBinaryUInt8, warehouse.RowBinaryBool:
 		rest, ok := fixed(1)
 		if !ok {
 			return nil, b, false
 		}
 		return uint64(b[0]), rest, true
-	case rbU32:
+	case warehouse.RowBinaryUInt32:
 		rest, ok := fixed(4)
 		if !ok {
 			return nil, b, false
 		}
 		return uint64(binary.LittleEndian.Uint32(b)), rest, true
-	case rbU64:
+	case warehouse.RowBinaryUInt64:
 		rest, ok := fixed(8)
 		if !ok {
 			return nil, b, false
 		}
 		return binary.LittleEndian.Uint64(b), rest, true
-	case rbList, rbMap:
+	case warehouse.RowBinaryArrayString, warehouse.RowBinaryMapString:
 		n, w := binary.Uvarint(b)
 		if w <= 0 || n > uint64(len(b)) {
 			return nil, b, false
@@ -156,28 +111,28 @@ func rbValue(b []byte, k rbKind) (any, []byte, bool) {
 		b = b[w:]
 		var l []string
 		var m map[string]string
-		if k == rbList {
+		if k == warehouse.RowBinaryArrayString {
 			l = make([]string, 0, n)
 		} else {
 			m = make(map[string]string, n)
 		}
 		for range n {
-			s, rest, ok := readString(b)
+			s, rest, ok := warehouse.ReadRowBinaryString(b)
 			if !ok {
 				return nil, b, false
 			}
 			b = rest
-			if k == rbList {
+			if k == warehouse.RowBinaryArrayString {
 				l = append(l, s)
 				continue
 			}
-			v, rest, ok := readString(b)
+			v, rest, ok := warehouse.ReadRowBinaryString(b)
 			if !ok {
 				return nil, b, false
 			}
 			b, m[s] = rest, v
 		}
-		if k == rbList {
+		if k == warehouse.RowBinaryArrayString {
 			return l, b, true
 		}
 		return m, b, true
@@ -185,13 +140,6 @@ func rbValue(b []byte, k rbKind) (any, []byte, bool) {
 	return nil, b, false
 }
 
-func readString(b []byte) (string, []byte, bool) {
-	n, w := binary.Uvarint(b)
-	if w <= 0 || uint64(len(b)-w) < n {
-		return "", b, false
-	}
-	return string(b[w : w+int(n)]), b[w+int(n):], true
-}
 
 // formatValue formats a decoded value as formatMapped does a mapped one.
 func formatValue(chType string, v any) string {

@@ -75,7 +75,7 @@ func encodeRow(buf []byte, cols []rbCol, values []any) ([]byte, bool) {
 	}
 	for i, c := range cols {
 		v := values[i]
-		if c.nullable {
+		if c.Nullable {
 			if v == nil || v == (*time.Time)(nil) || v == (*float64)(nil) {
 				buf = append(buf, 1)
 				continue
@@ -83,20 +83,20 @@ func encodeRow(buf []byte, cols []rbCol, values []any) ([]byte, bool) {
 			buf = append(buf, 0)
 		}
 		var ok bool
-		if buf, ok = encodeValue(buf, c.kind, v); !ok {
+		if buf, ok = encodeValue(buf, c.Kind, v); !ok {
 			return nil, false
 		}
 	}
 	return buf, true
 }
 
-func encodeValue(buf []byte, k rbKind, v any) ([]byte, bool) {
+func encodeValue(buf []byte, k warehouse.RowBinaryKind, v any) ([]byte, bool) {
 	str := func(b []byte, s string) []byte { return append(binary.AppendUvarint(b, uint64(len(s))), s...) }
 	switch k {
-	case rbString:
+	case warehouse.RowBinaryString:
 		s, ok := v.(string)
 		return str(buf, s), ok
-	case rbTime, rbDate:
+	case warehouse.RowBinaryDateTime64, warehouse.RowBinaryDate32:
 		var t time.Time
 		switch x := v.(type) {
 		case time.Time:
@@ -112,17 +112,17 @@ func encodeValue(buf []byte, k rbKind, v any) ([]byte, bool) {
 		if t.IsZero() || t.Nanosecond()%1e6 != 0 {
 			return buf, false // text keeps what bytes would drop
 		}
-		if k == rbDate {
+		if k == warehouse.RowBinaryDate32 {
 			return binary.LittleEndian.AppendUint32(buf, uint32(int32(math.Floor(float64(t.Unix())/86400)))), true
 		}
 		return binary.LittleEndian.AppendUint64(buf, uint64(t.UnixMilli())), true
-	case rbFloat:
+	case warehouse.RowBinaryFloat64:
 		x, ok := v.(*float64)
 		if !ok || x == nil || math.IsNaN(*x) || math.IsInf(*x, 0) {
 			return buf, false
 		}
 		return binary.LittleEndian.AppendUint64(buf, math.Float64bits(*x)), true
-	case rbList:
+	case warehouse.RowBinaryArrayString:
 		l, ok := v.([]string)
 		if !ok {
 			return buf, false
@@ -132,7 +132,7 @@ func encodeValue(buf []byte, k rbKind, v any) ([]byte, bool) {
 			buf = str(buf, s)
 		}
 		return buf, true
-	case rbMap:
+	case warehouse.RowBinaryMapString:
 		m, ok := v.(map[string]string)
 		if !ok {
 			return buf, false
@@ -147,13 +147,13 @@ func encodeValue(buf []byte, k rbKind, v any) ([]byte, bool) {
 			buf = str(str(buf, k), m[k])
 		}
 		return buf, true
-	case rbU8:
+	case warehouse.RowBinaryUInt8, warehouse.RowBinaryBool:
 		x, ok := v.(uint8)
 		return append(buf, x), ok
-	case rbU32:
+	case warehouse.RowBinaryUInt32:
 		x, ok := v.(uint32)
 		return binary.LittleEndian.AppendUint32(buf, x), ok
-	case rbU64:
+	case warehouse.RowBinaryUInt64:
 		x, ok := v.(uint64)
 		return binary.LittleEndian.AppendUint64(buf, x), ok
 	}
@@ -235,7 +235,7 @@ func splitRowBinary(data []byte, t *warehouse.Table, cols []rbCol, keyIdx []int,
 	for len(data) > 0 {
 		row := data
 		for i, c := range cols {
-			if c.nullable {
+			if c.Nullable {
 				if len(data) < 1 {
 					return errRowBinary
 				}
@@ -247,14 +247,14 @@ func splitRowBinary(data []byte, t *warehouse.Table, cols []rbCol, keyIdx []int,
 				}
 			}
 			if isKey[i] {
-				v, rest, ok := rbValue(data, c.kind)
+				v, rest, ok := rbValue(data, c.Kind)
 				if !ok {
 					return errRowBinary
 				}
 				vals[i], data = formatValue(t.Columns[i].Type, v), rest
 				continue
 			}
-			rest, ok := skipValue(data, c.kind)
+			rest, ok := skipValue(data, c.Kind)
 			if !ok {
 				return errRowBinary
 			}
@@ -267,7 +267,7 @@ func splitRowBinary(data []byte, t *warehouse.Table, cols []rbCol, keyIdx []int,
 }
 
 // skipValue passes over one value without decoding it.
-func skipValue(b []byte, k rbKind) ([]byte, bool) {
+func skipValue(b []byte, k warehouse.RowBinaryKind) ([]byte, bool) {
 	fixed := func(n int) ([]byte, bool) { return b[min(n, len(b)):], len(b) >= n }
 	str := func(b []byte) ([]byte, bool) {
 		n, w := binary.Uvarint(b)
@@ -277,20 +277,20 @@ func skipValue(b []byte, k rbKind) ([]byte, bool) {
 		return b[w+int(n):], true
 	}
 	switch k {
-	case rbString:
+	case warehouse.RowBinaryString:
 		return str(b)
-	case rbTime, rbFloat, rbU64:
+	case warehouse.RowBinaryDateTime64, warehouse.RowBinaryFloat64, warehouse.RowBinaryUInt64:
 		return fixed(8)
-	case rbDate, rbU32:
+	case warehouse.RowBinaryDate32, warehouse.RowBinaryUInt32:
 		return fixed(4)
-	case rbU8:
+	case warehouse.RowBinaryUInt8, warehouse.RowBinaryBool:
 		return fixed(1)
-	case rbList, rbMap:
+	case warehouse.RowBinaryArrayString, warehouse.RowBinaryMapString:
 		n, w := binary.Uvarint(b)
 		if w <= 0 || n > uint64(len(b)) {
 			return b, false
 		}
-		if k == rbMap {
+		if k == warehouse.RowBinaryMapString {
 			n *= 2
 		}
 		b = b[w:]
@@ -425,11 +425,11 @@ func diffColumns(t *warehouse.Table, old []byte, r mappedRow, all bool) ([]Field
 			continue
 		}
 		before := ""
-		if !c.nullable || ov[0] == 0 {
-			if c.nullable {
+		if !c.Nullable || ov[0] == 0 {
+			if c.Nullable {
 				ov = ov[1:]
 			}
-			v, _, ok := rbValue(ov, c.kind)
+			v, _, ok := rbValue(ov, c.Kind)
 			if !ok {
 				return nil, errRowBinary
 			}
@@ -450,7 +450,7 @@ func diffColumns(t *warehouse.Table, old []byte, r mappedRow, all bool) ([]Field
 // splitValue cuts one column's bytes (its NULL flag included) off a row.
 func splitValue(b []byte, c rbCol) (val, rest []byte, ok bool) {
 	rest = b
-	if c.nullable {
+	if c.Nullable {
 		if len(b) < 1 {
 			return nil, b, false
 		}
@@ -458,7 +458,7 @@ func splitValue(b []byte, c rbCol) (val, rest []byte, ok bool) {
 			return b[:1], rest, true
 		}
 	}
-	if rest, ok = skipValue(rest, c.kind); !ok {
+	if rest, ok = skipValue(rest, c.Kind); !ok {
 		return nil, b, false
 	}
 	return b[:len(b)-len(rest)], rest, true
