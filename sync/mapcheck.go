@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pmohub/pmohub/connectors"
+	"github.com/pmohub/pmohub/connectors/tabular"
 	"github.com/pmohub/pmohub/mappings"
 	"github.com/pmohub/pmohub/warehouse"
 )
@@ -31,19 +32,11 @@ func (e *MissingColumnsError) Error() string {
 		e.Source, e.Table, strings.Join(parts, ", "), e.Record)
 }
 
-// tableOf names a tabular row's table from the fields connectors/tabular's payload has.
+// tableOf names a tabular row's table as the tabular connectors do in their messages.
 func tableOf(payload []byte) string {
-	var p struct {
-		ID   string `json:"table_id"`
-		Name string `json:"table_name"`
-		Tab  string `json:"tab"`
-	}
+	var p tabular.Payload
 	_ = json.Unmarshal(payload, &p)
-	s := fmt.Sprintf("%q (%s)", p.Name, p.ID)
-	if p.Tab != "" {
-		s += fmt.Sprintf(" tab %q", p.Tab)
-	}
-	return s
+	return tabular.TableRef{ID: p.TableID, Name: p.TableName, Tab: p.Tab}.String()
 }
 
 var errFound = errors.New("found")
