@@ -106,30 +106,19 @@ func (w *Warehouse) RawRecords(ctx context.Context, source, stream string, ids [
 		if w.b.Kind() != "embedded" {
 			return w.rawRecordsJSON(ctx, q, source, stream, fn)
 		}
-		data, err := w.b.Query(ctx, q, "RowBinary")
+		recs, err := w.rawPage(ctx, q, source, stream)
 		if err != nil {
-			return 0, "", fmt.Errorf("reading stored records of %s/%s: %w", source, stream, err)
+			return 0, "", err
 		}
-		n, last := 0, ""
-		for len(data) > 0 {
-			var r StoredRaw
-			var ok bool
-			if r.NativeID, data, ok = ReadRowBinaryString(data); !ok || len(data) < 8 {
-				return n, last, fmt.Errorf("reading stored records of %s/%s: truncated RowBinary", source, stream)
-			}
-			r.Version, data = binary.LittleEndian.Uint64(data), data[8:]
-			var payload string
-			if payload, data, ok = ReadRowBinaryString(data); !ok {
-				return n, last, fmt.Errorf("reading stored records of %s/%s: truncated RowBinary", source, stream)
-			}
-			r.Text, r.Payload = payload, json.RawMessage(payload)
+		for _, r := range recs {
 			if err := fn(r); err != nil {
-				return n, last, err
+				return 0, "", err
 			}
-			n++
-			last = r.NativeID
 		}
-		return n, last, nil
+		if len(recs) == 0 {
+			return 0, "", nil
+		}
+		return len(recs), recs[len(recs)-1].NativeID, nil
 	}
 	if ids != nil {
 		// Pages are bounded by bytes as well as ids: ClickHouse refuses a query text over
@@ -199,7 +188,6 @@ func (w *Warehouse) rawRecordsByRange(ctx context.Context, base, source, stream 
 		}
 		bounds = append(bounds, id)
 	}
-	recs := make([]StoredRaw, 0, page)
 	for i := 0; i <= len(bounds); i++ {
 		q := base
 		if i > 0 {
@@ -208,26 +196,9 @@ func (w *Warehouse) rawRecordsByRange(ctx context.Context, base, source, stream 
 		if i < len(bounds) {
 			q += " AND native_id <= " + quoteSQL(bounds[i])
 		}
-		data, err := w.b.Query(ctx, q, "RowBinary")
+		recs, err := w.rawPage(ctx, q, source, stream)
 		if err != nil {
-			return fmt.Errorf("reading stored records of %s/%s: %w", source, stream, err)
-		}
-		recs = recs[:0]
-		for len(data) > 0 {
-			var r StoredRaw
-			var ok bool
-			if r.NativeID, data, ok = ReadRowBinaryString(data); !ok || len(data) < 8 {
-				return fmt.Errorf("reading stored records of %s/%s: truncated RowBinary", source, stream)
-			}
-			r.Version, data = binary.LittleEndian.Uint64(data), data[8:]
-			n, k := binary.Uvarint(data)
-			if k <= 0 || uint64(len(data)-k) < n {
-				return fmt.Errorf("reading stored records of %s/%s: truncated RowBinary", source, stream)
-			}
-			// The payload shares the page's buffer (never written again) instead of a copy.
-			r.Payload, data = json.RawMessage(data[k:k+int(n):k+int(n)]), data[k+int(n):]
-			r.Text = unsafe.String(unsafe.SliceData(r.Payload), len(r.Payload))
-			recs = append(recs, r)
+			return err
 		}
 		slices.SortFunc(recs, func(a, b StoredRaw) int { return strings.Compare(a.NativeID, b.NativeID) })
 		for _, r := range recs {
@@ -237,6 +208,32 @@ func (w *Warehouse) rawRecordsByRange(ctx context.Context, base, source, stream 
 		}
 	}
 	return nil
+}
+
+// rawPage runs q (native_id, version, payload) on the embedded engine and reads its
+// RowBinary answer. Payloads share the answer's buffer (never written again), not copies.
+func (w *Warehouse) rawPage(ctx context.Context, q, source, stream string) ([]StoredRaw, error) {
+	data, err := w.b.Query(ctx, q, "RowBinary")
+	if err != nil {
+		return nil, fmt.Errorf("reading stored records of %s/%s: %w", source, stream, err)
+	}
+	var recs []StoredRaw
+	for len(data) > 0 {
+		var r StoredRaw
+		var ok bool
+		if r.NativeID, data, ok = ReadRowBinaryString(data); !ok || len(data) < 8 {
+			return nil, fmt.Errorf("reading stored records of %s/%s: truncated RowBinary", source, stream)
+		}
+		r.Version, data = binary.LittleEndian.Uint64(data), data[8:]
+		n, k := binary.Uvarint(data)
+		if k <= 0 || uint64(len(data)-k) < n {
+			return nil, fmt.Errorf("reading stored records of %s/%s: truncated RowBinary", source, stream)
+		}
+		r.Payload, data = json.RawMessage(data[k:k+int(n):k+int(n)]), data[k+int(n):]
+		r.Text = unsafe.String(unsafe.SliceData(r.Payload), len(r.Payload))
+		recs = append(recs, r)
+	}
+	return recs, nil
 }
 
 // ReadRowBinaryString reads one RowBinary String.
