@@ -119,19 +119,7 @@ func (e *Engine) remapStream(ctx context.Context, src *Source, mp *mappings.Mapp
 	}
 	now, tenant := e.now().UTC(), e.WH.Tenant()
 	feed := func(send func([]warehouse.StoredRaw) error) error {
-		chunk := make([]warehouse.StoredRaw, 0, remapChunk)
-		err := e.WH.RawRecords(ctx, src.Name(), stream, nil, func(sr warehouse.StoredRaw) error {
-			if chunk = append(chunk, sr); len(chunk) < remapChunk {
-				return nil
-			}
-			err := send(chunk)
-			chunk = make([]warehouse.StoredRaw, 0, remapChunk)
-			return err
-		})
-		if err != nil || len(chunk) == 0 {
-			return err
-		}
-		return send(chunk)
+		return e.WH.RawChunks(ctx, src.Name(), stream, remapChunk, send)
 	}
 	work := func(recs []warehouse.StoredRaw) remapped {
 		o := remapped{rows: make([][]warehouse.Row, len(warehouse.Canonical)), records: int64(len(recs))}

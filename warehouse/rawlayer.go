@@ -210,6 +210,24 @@ func (w *Warehouse) rawRecordsByRange(ctx context.Context, base, source, stream 
 	return nil
 }
 
+// RawChunks reads the live records of a stream as RawRecords does and hands them to send
+// in chunks of up to size records, for work spread over cores (mappings.InOrder).
+func (w *Warehouse) RawChunks(ctx context.Context, source, stream string, size int, send func([]StoredRaw) error) error {
+	chunk := make([]StoredRaw, 0, size)
+	err := w.RawRecords(ctx, source, stream, nil, func(sr StoredRaw) error {
+		if chunk = append(chunk, sr); len(chunk) < size {
+			return nil
+		}
+		err := send(chunk)
+		chunk = make([]StoredRaw, 0, size)
+		return err
+	})
+	if err != nil || len(chunk) == 0 {
+		return err
+	}
+	return send(chunk)
+}
+
 // rawPage runs q (native_id, version, payload) on the embedded engine and reads its
 // RowBinary answer. Payloads share the answer's buffer (never written again), not copies.
 func (w *Warehouse) rawPage(ctx context.Context, q, source, stream string) ([]StoredRaw, error) {

@@ -202,19 +202,7 @@ func (s *Service) mapStored(ctx context.Context, name string, newSample func() *
 			rows   []mappedRow // when diffing
 		}
 		feed := func(send func([]warehouse.StoredRaw) error) error {
-			recs := make([]warehouse.StoredRaw, 0, sampleChunk)
-			err := s.wh.RawRecords(ctx, name, stream, nil, func(sr warehouse.StoredRaw) error {
-				if recs = append(recs, sr); len(recs) < sampleChunk {
-					return nil
-				}
-				err := send(recs)
-				recs = make([]warehouse.StoredRaw, 0, sampleChunk)
-				return err
-			})
-			if err != nil || len(recs) == 0 {
-				return err
-			}
-			return send(recs)
+			return s.wh.RawChunks(ctx, name, stream, sampleChunk, send)
 		}
 		work := func(recs []warehouse.StoredRaw) chunk {
 			c := chunk{sample: newSample()}
