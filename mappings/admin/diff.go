@@ -235,30 +235,26 @@ func splitRowBinary(data []byte, t *warehouse.Table, cols []rbCol, keyIdx []int,
 	for len(data) > 0 {
 		row := data
 		for i, c := range cols {
-			if c.Nullable {
-				if len(data) < 1 {
-					return errRowBinary
-				}
-				null := data[0] == 1
-				data = data[1:]
-				if null {
-					vals[i] = ""
-					continue
-				}
-			}
-			if isKey[i] {
-				v, rest, ok := rbValue(data, c.Kind)
-				if !ok {
-					return errRowBinary
-				}
-				vals[i], data = formatValue(t.Columns[i].Type, v), rest
-				continue
-			}
-			rest, ok := skipValue(data, c.Kind)
+			val, rest, ok := splitValue(data, c)
 			if !ok {
 				return errRowBinary
 			}
 			data = rest
+			if !isKey[i] {
+				continue
+			}
+			if c.Nullable {
+				if val[0] == 1 {
+					vals[i] = ""
+					continue
+				}
+				val = val[1:]
+			}
+			v, _, ok := rbValue(val, c.Kind)
+			if !ok {
+				return errRowBinary
+			}
+			vals[i] = formatValue(t.Columns[i].Type, v)
 		}
 		raw := row[:len(row)-len(data)]
 		fn(joinKey(vals, keyIdx), raw[:len(raw):len(raw)])
