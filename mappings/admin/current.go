@@ -140,7 +140,6 @@ func rbValue(b []byte, k warehouse.RowBinaryKind) (any, []byte, bool) {
 	return nil, b, false
 }
 
-
 // formatValue formats a decoded value as formatMapped does a mapped one.
 func formatValue(chType string, v any) string {
 	if u, ok := v.(uint64); ok {
