@@ -29,8 +29,10 @@ import (
 // Besides CEL's standard library and the strings, lists and math extensions, toTime(x)
 // reads a time the way `type: time` does (Jira's +0100 offsets, epoch millis, dates).
 
-// exprCostLimit stops an expression that runs away (a huge comprehension) on one record:
-// it fails that record's field, counted, and the sync goes on.
+// exprCostLimit stops an expression that runs away (nested comprehensions, a huge
+// lists.range) on one record: it fails that record's field, counted, and the sync goes
+// on. Only expressions that can run away are tracked (mayRunAway): tracking doubles an
+// expression's cost, and one without nested loops is linear in the record.
 const exprCostLimit = 1_000_000
 
 // exprSrc is a compiled CEL expression.
@@ -118,7 +120,11 @@ func (c *compiler) expr(text string, pos Pos, key string, deps *[]string, cond b
 		c.add(pos, key, "a where expression must give true or false, not %s", out)
 		return constSrc{}
 	}
-	prg, err := c.cel.Program(ast, cel.CostLimit(exprCostLimit), cel.InterruptCheckFrequency(100))
+	var opts []cel.ProgramOption
+	if mayRunAway(ast.NativeRep().Expr()) {
+		opts = append(opts, cel.CostLimit(exprCostLimit))
+	}
+	prg, err := c.cel.Program(ast, opts...)
 	if err != nil {
 		c.add(pos, key, "expression: %v", err)
 		return constSrc{}

@@ -98,6 +98,43 @@ func TestExprRunawayIsStopped(t *testing.T) {
 	}
 }
 
+func TestExprRunawayRangeIsStopped(t *testing.T) {
+	row, probs := workItem(t, `title: {expr: 'string(lists.range(1000000).map(x, x * 2).size())'}`, `{}`)
+	if row["title"] != "" || len(probs) != 1 || !strings.Contains(probs[0].Message, "cost") {
+		t.Fatalf("row %v problems %v", row["title"], probs)
+	}
+}
+
+// A single loop over the record is linear in it: it runs untracked (tracking doubles an
+// expression's cost), however long the list.
+func TestExprMayRunAway(t *testing.T) {
+	env, err := newCELEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]bool{
+		`payload.fields.summary`: false,
+		`payload.fields.labels.exists(l, l.startsWith("team-")) ? payload.fields.labels.filter(l, l.startsWith("team-"))[0] : ""`: false,
+		`payload.a.map(x, x.b).filter(y, y != "").size()`:                                                                         false,
+		`payload.a.exists(x, payload.b.exists(y, x == y))`:                                                                        true,
+		`payload.a.map(x, [1, 2].map(y, y))`:                                                                                      true,
+		`lists.range(3).size()`:                                                                                                   true,
+		`[payload.a.all(x, x > 0), payload.b.all(x, x > 0)]`:                                                                      false,
+	} {
+		ast, iss := env.Compile(text)
+		if iss.Err() != nil {
+			t.Fatalf("%s: %v", text, iss.Err())
+		}
+		if got := mayRunAway(ast.NativeRep().Expr()); got != want {
+			t.Errorf("mayRunAway(%s) = %v, want %v", text, got, want)
+		}
+	}
+	row, probs := workItem(t, `title: {expr: 'string(payload.l.filter(x, x > 0).size())'}`, `{"l":[`+strings.Repeat("1,", 400000)+`1]}`)
+	if row["title"] != "400001" || len(probs) != 0 {
+		t.Fatalf("row %v problems %v", row["title"], probs)
+	}
+}
+
 func TestExprEachSourceAndWhere(t *testing.T) {
 	mp := compile(t, `
 entities:

@@ -103,3 +103,59 @@ func payloadChain(e celast.Expr) ([]seg, bool) {
 	}
 	return nil, false
 }
+
+// mayRunAway reports whether an expression's cost can grow faster than the record it
+// reads: a comprehension inside another one's loop, or lists.range (its size is data).
+func mayRunAway(e celast.Expr) bool {
+	var walk func(e celast.Expr, inLoop bool) bool
+	walk = func(e celast.Expr, inLoop bool) bool {
+		if e == nil {
+			return false
+		}
+		switch e.Kind() {
+		case celast.SelectKind:
+			return walk(e.AsSelect().Operand(), inLoop)
+		case celast.CallKind:
+			c := e.AsCall()
+			if c.FunctionName() == "lists.range" {
+				return true
+			}
+			if c.IsMemberFunction() && walk(c.Target(), inLoop) {
+				return true
+			}
+			for _, a := range c.Args() {
+				if walk(a, inLoop) {
+					return true
+				}
+			}
+		case celast.ListKind:
+			for _, x := range e.AsList().Elements() {
+				if walk(x, inLoop) {
+					return true
+				}
+			}
+		case celast.MapKind:
+			for _, en := range e.AsMap().Entries() {
+				if walk(en.AsMapEntry().Key(), inLoop) || walk(en.AsMapEntry().Value(), inLoop) {
+					return true
+				}
+			}
+		case celast.StructKind:
+			for _, f := range e.AsStruct().Fields() {
+				if walk(f.AsStructField().Value(), inLoop) {
+					return true
+				}
+			}
+		case celast.ComprehensionKind:
+			if inLoop {
+				return true
+			}
+			c := e.AsComprehension()
+			// the range and the initial value run once; the rest once per element
+			return walk(c.IterRange(), false) || walk(c.AccuInit(), false) ||
+				walk(c.LoopCondition(), true) || walk(c.LoopStep(), true) || walk(c.Result(), false)
+		}
+		return false
+	}
+	return walk(e, false)
+}

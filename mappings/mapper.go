@@ -12,6 +12,9 @@ import (
 type Record struct {
 	Stream, NativeID string
 	Payload          json.RawMessage
+	// Text, when not empty, is Payload as a string whose bytes are never written again
+	// (a page read from the raw layer): rows then share it instead of a copy per record.
+	Text string
 }
 
 // Row is one canonical row: Values are in the order of Table.Columns with the Go types of
@@ -74,13 +77,13 @@ func (mp *Mapper) mapRecord(rec Record, obs *Sample) ([]Row, []Problem) {
 		a = &decodeArena{}
 	}
 	defer func() { a.release(); mp.arenas.Put(a) }()
-	root, err := plan.decodeIn(rec.Payload, a)
+	root, err := plan.decodeText(rec.Payload, rec.Text, a)
 	if err != nil {
 		return nil, []Problem{{Entity: blocks[0].name, NativeID: rec.NativeID, Message: "payload is not valid JSON: " + err.Error()}}
 	}
 	c := &rowCtx{mp: mp, rec: &rec, root: root, probs: &probs, obs: obs, vals: a.vals}
 	defer func() { a.vals = c.vals[:cap(c.vals)] }() // before the release above: keeps what grew
-	var rows []Row
+	rows := make([]Row, 0, len(blocks)+4)
 	for _, b := range blocks {
 		c.block = b
 		if cap(c.vals) < len(b.fields) {

@@ -129,11 +129,15 @@ func (p *plan) touch(segs []seg) *plan {
 	return n
 }
 
-func (p *plan) decode(data []byte) (any, error) { return p.decodeIn(data, nil) }
+func (p *plan) decode(data []byte) (any, error) { return p.decodeText(data, "", nil) }
 
-// decodeIn decodes with the objects' maps taken from a (nil: new maps).
-func (p *plan) decodeIn(data []byte, a *decodeArena) (any, error) {
-	s := scanner{data: data, whole: string(data), arena: a}
+// decodeText decodes with the objects' maps taken from a (nil: new maps). text is data
+// as a string that is never written again, or empty: the decoder copies data.
+func (p *plan) decodeText(data []byte, text string, a *decodeArena) (any, error) {
+	if len(text) != len(data) {
+		text = string(data)
+	}
+	s := scanner{data: data, whole: text, arena: a}
 	v, err := s.value(p, 0)
 	if err != nil {
 		return nil, err

@@ -124,7 +124,7 @@ func (e *Engine) remapStream(ctx context.Context, src *Source, mp *mappings.Mapp
 	work := func(recs []warehouse.StoredRaw) remapped {
 		o := remapped{rows: make([][]warehouse.Row, len(warehouse.Canonical)), records: int64(len(recs))}
 		for _, sr := range recs {
-			rows, probs := mp.Map(mappings.Record{Stream: stream, NativeID: sr.NativeID, Payload: sr.Payload})
+			rows, probs := mp.Map(mappings.Record{Stream: stream, NativeID: sr.NativeID, Payload: sr.Payload, Text: sr.Text})
 			o.nprobs += int64(len(probs))
 			o.nrows += int64(len(rows))
 			ref := stream + "/" + sr.NativeID

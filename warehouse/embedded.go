@@ -54,6 +54,24 @@ func (e *Embedded) Query(ctx context.Context, query, format string) ([]byte, err
 	return out, nil
 }
 
+// QueryStream runs query and hands its answer to fn piece by piece (see
+// chdb.Engine.QueryStream); a piece is valid only during fn.
+func (e *Embedded) QueryStream(ctx context.Context, query, format string, fn func(piece []byte) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := e.eng.QueryStream(query, format, func(piece []byte) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return fn(piece)
+	})
+	if ce, ok := err.(*chdb.Error); ok {
+		return &QueryError{Code: ce.Code(), Message: strings.TrimSpace(ce.Message)}
+	}
+	return err
+}
+
 // insertChunk is how much encoded data is gathered before a write to the insert file.
 const insertChunk = 1 << 20
 

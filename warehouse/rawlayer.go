@@ -229,29 +229,66 @@ func (w *Warehouse) RawChunks(ctx context.Context, source, stream string, size i
 }
 
 // rawPage runs q (native_id, version, payload) on the embedded engine and reads its
-// RowBinary answer. Payloads share the answer's buffer (never written again), not copies.
+// RowBinary answer. Payloads share the answer's buffers (never written again), not copies.
+// The answer comes piece by piece (QueryStream): one buffer doubled up to a page's size
+// cost a page fault per fresh 4 KiB, some 80,000 for 100,000 Jira issues.
 func (w *Warehouse) rawPage(ctx context.Context, q, source, stream string) ([]StoredRaw, error) {
-	data, err := w.b.Query(ctx, q, "RowBinary")
+	truncated := fmt.Errorf("reading stored records of %s/%s: truncated RowBinary", source, stream)
+	var recs []StoredRaw
+	s, ok := w.b.(streamer)
+	if !ok {
+		data, err := w.b.Query(ctx, q, "RowBinary")
+		if err != nil {
+			return nil, fmt.Errorf("reading stored records of %s/%s: %w", source, stream, err)
+		}
+		if rest := parseRaw(data, &recs); len(rest) > 0 {
+			return nil, truncated
+		}
+		return recs, nil
+	}
+	var carry []byte // a row cut by the end of a piece
+	err := s.QueryStream(ctx, q, "RowBinary", func(piece []byte) error {
+		data := make([]byte, len(carry)+len(piece))
+		copy(data, carry)
+		copy(data[len(carry):], piece)
+		carry = parseRaw(data, &recs)
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("reading stored records of %s/%s: %w", source, stream, err)
 	}
-	var recs []StoredRaw
-	for len(data) > 0 {
-		var r StoredRaw
-		var ok bool
-		if r.NativeID, data, ok = ReadRowBinaryString(data); !ok || len(data) < 8 {
-			return nil, fmt.Errorf("reading stored records of %s/%s: truncated RowBinary", source, stream)
-		}
-		r.Version, data = binary.LittleEndian.Uint64(data), data[8:]
-		n, k := binary.Uvarint(data)
-		if k <= 0 || uint64(len(data)-k) < n {
-			return nil, fmt.Errorf("reading stored records of %s/%s: truncated RowBinary", source, stream)
-		}
-		r.Payload, data = json.RawMessage(data[k:k+int(n):k+int(n)]), data[k+int(n):]
-		r.Text = unsafe.String(unsafe.SliceData(r.Payload), len(r.Payload))
-		recs = append(recs, r)
+	if len(carry) > 0 {
+		return nil, truncated
 	}
 	return recs, nil
+}
+
+// streamer is a backend that hands an answer over in pieces (the embedded engine).
+type streamer interface {
+	QueryStream(ctx context.Context, query, format string, fn func(piece []byte) error) error
+}
+
+// parseRaw appends the complete rows (native_id, version, payload) of data to recs and
+// returns what is left: the start of a row that did not fit.
+func parseRaw(data []byte, recs *[]StoredRaw) []byte {
+	for len(data) > 0 {
+		var r StoredRaw
+		id, rest, ok := ReadRowBinaryString(data)
+		if !ok || len(rest) < 8 {
+			return data
+		}
+		version := binary.LittleEndian.Uint64(rest)
+		rest = rest[8:]
+		n, k := binary.Uvarint(rest)
+		if k <= 0 || uint64(len(rest)-k) < n {
+			return data
+		}
+		r.NativeID, r.Version = id, version
+		r.Payload, data = json.RawMessage(rest[k:k+int(n):k+int(n)]), rest[k+int(n):]
+		r.Text = unsafe.String(unsafe.SliceData(r.Payload), len(r.Payload))
+		*recs = append(*recs, r)
+	}
+	return nil
 }
 
 // ReadRowBinaryString reads one RowBinary String.

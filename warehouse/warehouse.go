@@ -44,6 +44,20 @@ func (w *Warehouse) Query(ctx context.Context, sql, format string) ([]byte, erro
 	return w.b.Query(ctx, sql, format)
 }
 
+// QueryPieces runs a SELECT and hands its answer to fn in pieces (the embedded engine's
+// blocks; the whole answer at once on a server). A piece is valid only during fn, and may
+// end in the middle of a row: carry the rest over to the next one.
+func (w *Warehouse) QueryPieces(ctx context.Context, sql, format string, fn func(piece []byte) error) error {
+	if s, ok := w.b.(streamer); ok {
+		return s.QueryStream(ctx, sql, format, fn)
+	}
+	data, err := w.b.Query(ctx, sql, format)
+	if err != nil || len(data) == 0 {
+		return err
+	}
+	return fn(data)
+}
+
 // Exec runs a statement.
 func (w *Warehouse) Exec(ctx context.Context, sql string) error { return w.b.Exec(ctx, sql) }
 

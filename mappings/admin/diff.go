@@ -55,12 +55,15 @@ var rbTables = sync.OnceValue(func() map[*warehouse.Table][]rbCol {
 	return out
 })
 
-// prepare encodes a mapped row for the diff (on the mapping cores).
-func prepare(r mappings.Row) mappedRow {
+// prepare encodes a mapped row for the diff (on the mapping cores), appending its bytes to
+// *arena: one buffer per chunk of records, not one per row.
+func prepare(r mappings.Row, arena *[]byte) mappedRow {
 	m := mappedRow{row: r}
 	if rb := rbTables()[r.Table]; rb != nil {
-		if enc, ok := encodeRow(nil, rb, r.Values); ok {
-			m.enc = enc
+		start := len(*arena)
+		if enc, ok := encodeRow(*arena, rb, r.Values); ok {
+			m.enc = enc[start:len(enc):len(enc)]
+			*arena = enc
 		}
 	}
 	return m
@@ -201,11 +204,19 @@ func (s *Service) loadCurrent(ctx context.Context, t *warehouse.Table, source st
 		strings.Join(cols, ", "), s.wh.Layout().Q(t.Storage()), warehouse.Lit(s.wh.Tenant()), warehouse.Lit(source), gen)
 	keyIdx := keyIndexes(t)
 	if rb := rbTables()[t]; rb != nil && rowBinary {
-		data, err := s.wh.Query(ctx, q, "RowBinary")
-		if err != nil {
-			return fmt.Errorf("reading current %s of %s: %w", t.Name, source, err)
+		// Rows keep slices of the pieces' copies; a row cut by a piece's end is carried.
+		var carry []byte
+		err := s.wh.QueryPieces(ctx, q, "RowBinary", func(piece []byte) error {
+			data := make([]byte, len(carry)+len(piece))
+			copy(data, carry)
+			copy(data[len(carry):], piece)
+			carry = splitRowBinary(data, t, rb, keyIdx, func(key string, raw []byte) { into[key] = oldRow{raw: raw} })
+			return nil
+		})
+		if err == nil && len(carry) > 0 {
+			err = errRowBinary
 		}
-		if err := splitRowBinary(data, t, rb, keyIdx, func(key string, raw []byte) { into[key] = oldRow{raw: raw} }); err != nil {
+		if err != nil {
 			return fmt.Errorf("reading current %s of %s: %w", t.Name, source, err)
 		}
 		return nil
@@ -225,8 +236,8 @@ func (s *Service) loadCurrent(ctx context.Context, t *warehouse.Table, source st
 }
 
 // splitRowBinary calls fn with each row's key (its key columns as text, joined) and bytes;
-// only the key columns are decoded.
-func splitRowBinary(data []byte, t *warehouse.Table, cols []rbCol, keyIdx []int, fn func(key string, raw []byte)) error {
+// only the key columns are decoded. It returns the start of a row data cuts short.
+func splitRowBinary(data []byte, t *warehouse.Table, cols []rbCol, keyIdx []int, fn func(key string, raw []byte)) []byte {
 	isKey := make([]bool, len(cols))
 	for _, k := range keyIdx {
 		isKey[k] = true
@@ -237,7 +248,7 @@ func splitRowBinary(data []byte, t *warehouse.Table, cols []rbCol, keyIdx []int,
 		for i, c := range cols {
 			val, rest, ok := splitValue(data, c)
 			if !ok {
-				return errRowBinary
+				return row
 			}
 			data = rest
 			if !isKey[i] {
@@ -252,7 +263,7 @@ func splitRowBinary(data []byte, t *warehouse.Table, cols []rbCol, keyIdx []int,
 			}
 			v, _, ok := rbValue(val, c.Kind)
 			if !ok {
-				return errRowBinary
+				return row
 			}
 			vals[i] = formatValue(t.Columns[i].Type, v)
 		}

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pmohub/pmohub/connectors"
@@ -159,17 +160,44 @@ func (s *Service) run(ctx context.Context, name string, text []byte, limit int, 
 	// validate needs only the diagnostics: a check sample skips the fields they do not read
 	newSample := mp.NewCheckSample
 	var row func(mappedRow) error
+	// Rows mapped before the current rows are loaded wait in pending, so that mapping
+	// never stalls on the load.
+	var pending []mappedRow
+	waiting := diff
+	flush := func() error {
+		waiting = false
+		if derr != nil {
+			return derr
+		}
+		for _, r := range pending {
+			if err := d.add(r, p, limit); err != nil {
+				return err
+			}
+		}
+		pending = nil
+		return nil
+	}
 	if diff {
 		newSample, row = mp.NewSample, func(r mappedRow) error {
-			<-ready
-			if derr != nil {
-				return derr
+			if waiting {
+				select {
+				case <-ready:
+					if err := flush(); err != nil {
+						return err
+					}
+				default:
+					pending = append(pending, r)
+					return nil
+				}
 			}
 			return d.add(r, p, limit)
 		}
 	}
 	sample, err := s.mapStored(ctx, name, newSample, row)
 	<-ready
+	if err == nil && waiting {
+		err = flush()
+	}
 	if err == nil {
 		err = derr
 	}
@@ -206,11 +234,20 @@ func (s *Service) mapStored(ctx context.Context, name string, newSample func() *
 		}
 		work := func(recs []warehouse.StoredRaw) chunk {
 			c := chunk{sample: newSample()}
+			var arena []byte
 			for _, sr := range recs {
-				rows, _ := c.sample.Map(mappings.Record{Stream: stream, NativeID: sr.NativeID, Payload: sr.Payload})
+				rows, _ := c.sample.Map(mappings.Record{Stream: stream, NativeID: sr.NativeID, Payload: sr.Payload, Text: sr.Text})
 				if diff {
+					first := c.rows == nil
+					if first {
+						c.rows = make([]mappedRow, 0, (len(rows)+1)*len(recs))
+						arena = make([]byte, 0, 64<<10)
+					}
 					for _, r := range rows {
-						c.rows = append(c.rows, prepare(r))
+						c.rows = append(c.rows, prepare(r, &arena))
+					}
+					if first { // the first record's rows size the chunk's buffer
+						arena = slices.Grow(arena, len(arena)*len(recs)*5/4)
 					}
 				}
 			}

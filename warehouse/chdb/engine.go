@@ -119,6 +119,57 @@ func (e *Engine) Query(query, format string) ([]byte, error) {
 	return out, nil
 }
 
+// QueryStream runs query and calls fn with its answer in the pieces the engine produces
+// them (a block or a few), instead of one buffer grown to the whole answer: a large read
+// then neither holds it all nor touches fresh memory for every doubling of the buffer.
+// A piece is valid only during fn (it is the engine's memory): copy what must outlive it.
+// An error from fn cancels the query and is returned.
+func (e *Engine) QueryStream(query, format string, fn func(piece []byte) error) error {
+	if format == "" {
+		format = "TabSeparated"
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.conn == nil {
+		return errors.New("chdb: engine is closed")
+	}
+	q, f := []byte(query), []byte(format)
+	if len(q) == 0 {
+		return errors.New("chdb: empty query")
+	}
+	stream := fnStreamQueryN(*e.conn, &q[0], uintptr(len(q)), &f[0], uintptr(len(f)))
+	runtime.KeepAlive(q)
+	runtime.KeepAlive(f)
+	if stream == nil {
+		return errors.New("chdb: streaming query did not start")
+	}
+	defer fnDestroyResult(stream)
+	if msg := cstring(fnResultError(stream)); msg != "" {
+		return &Error{Message: msg}
+	}
+	for {
+		piece := fnStreamFetch(*e.conn, stream)
+		if piece == nil {
+			return errors.New("chdb: streaming fetch returned nothing")
+		}
+		if msg := cstring(fnResultError(piece)); msg != "" {
+			fnDestroyResult(piece)
+			return &Error{Message: msg}
+		}
+		n := fnResultLength(piece)
+		if n == 0 {
+			fnDestroyResult(piece)
+			return nil
+		}
+		err := fn(unsafe.Slice(fnResultBuffer(piece), n))
+		fnDestroyResult(piece)
+		if err != nil {
+			fnStreamCancel(*e.conn, stream)
+			return err
+		}
+	}
+}
+
 // Close stops the engine; the directory lock is released.
 func (e *Engine) Close() error {
 	e.mu.Lock()

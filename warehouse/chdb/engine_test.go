@@ -1,6 +1,7 @@
 package chdb
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -35,6 +36,26 @@ func TestEngineRoundTrip(t *testing.T) {
 	var ce *Error
 	if err == nil || !asError(err, &ce) || ce.Code() != 47 {
 		t.Fatalf("want unknown identifier error (code 47), got %v", err)
+	}
+	// a streamed answer comes whole, in pieces; an error from fn cancels it, and the
+	// engine goes on; a query error comes back as *Error
+	total, pieces := 0, 0
+	if err := e.QueryStream("SELECT number FROM system.numbers LIMIT 1000000", "RowBinary", func(p []byte) error {
+		total += len(p)
+		pieces++
+		return nil
+	}); err != nil || total != 8_000_000 || pieces < 2 {
+		t.Fatalf("streamed %d bytes in %d pieces: %v", total, pieces, err)
+	}
+	stop := errors.New("enough")
+	if err := e.QueryStream("SELECT number FROM system.numbers LIMIT 1000000", "RowBinary", func([]byte) error { return stop }); err != stop {
+		t.Fatalf("want fn's error back, got %v", err)
+	}
+	if err := e.QueryStream("SELECT nope FROM t1.x", "RowBinary", func([]byte) error { return nil }); err == nil || !asError(err, &ce) || ce.Code() != 47 {
+		t.Fatalf("want unknown identifier error from a stream, got %v", err)
+	}
+	if out, err := e.Query("SELECT count() FROM t1.x", ""); err != nil || strings.TrimSpace(string(out)) != "2" {
+		t.Fatalf("after a cancelled stream: %q %v", out, err)
 	}
 	// a Go panic after the engine installed its signal handlers must still be recoverable
 	func() {

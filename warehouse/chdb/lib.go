@@ -36,6 +36,9 @@ var (
 	fnResultError    func(res *chdbResult) *byte
 	fnResultRowsRead func(res *chdbResult) uint64
 	fnDestroyResult  func(res *chdbResult)
+	fnStreamQueryN   func(conn *byte, query *byte, queryLen uintptr, format *byte, formatLen uintptr) *chdbResult
+	fnStreamFetch    func(conn *byte, res *chdbResult) *chdbResult
+	fnStreamCancel   func(conn *byte, res *chdbResult)
 )
 
 // CacheDir is where scripts/install-libchdb.sh puts the library.
@@ -88,6 +91,9 @@ func load() error {
 		purego.RegisterLibFunc(&fnResultError, h, "chdb_result_error")
 		purego.RegisterLibFunc(&fnResultRowsRead, h, "chdb_result_rows_read")
 		purego.RegisterLibFunc(&fnDestroyResult, h, "chdb_destroy_query_result")
+		purego.RegisterLibFunc(&fnStreamQueryN, h, "chdb_stream_query_n")
+		purego.RegisterLibFunc(&fnStreamFetch, h, "chdb_stream_fetch_result")
+		purego.RegisterLibFunc(&fnStreamCancel, h, "chdb_stream_cancel_query")
 	})
 	return loadErr
 }
