@@ -31,6 +31,7 @@ type Mapper struct {
 	errBlocks  map[string][]*block
 	errPlans   map[string]*plan
 	arenas     sync.Pool // *decodeArena: maps of decoded payloads, reused
+	paths      int       // how many path sources it has (pathSrc.id)
 	lookups    []*lookupIndex
 	streams    []string
 	lkStreams  []string

@@ -161,7 +161,8 @@ func (c *compiler) source(b *block, f *Field, key string, deps *[]string, full b
 }
 
 func (c *compiler) pathSrc(texts []string, pos Pos, key string) source {
-	s := &pathSrc{pos: pos, key: key}
+	s := &pathSrc{pos: pos, key: key, id: c.mp.paths}
+	c.mp.paths++
 	for _, t := range texts {
 		p, err := ParsePath(t)
 		if err != nil {

@@ -203,17 +203,29 @@ func (b *block) row(c *rowCtx) (Row, bool) {
 			}
 		}
 	}
-	var key strings.Builder
-	for i, kc := range b.keyCols {
+	var parts [4]string
+	keys, size := parts[:0], 0
+	for _, kc := range b.keyCols {
 		s, _ := values[kc].(string)
 		if s == "" {
 			c.problem(t.Columns[kc].Name, "row skipped: its key "+t.Columns[kc].Name+" is empty")
 			return Row{}, false
 		}
-		if i > 0 {
-			key.WriteByte(0)
+		keys, size = append(keys, s), size+len(s)+1
+	}
+	key := ""
+	if len(keys) == 1 { // one key column (most tables): the value itself
+		key = keys[0]
+	} else if len(keys) > 1 {
+		var sb strings.Builder
+		sb.Grow(size)
+		for i, k := range keys {
+			if i > 0 {
+				sb.WriteByte(0)
+			}
+			sb.WriteString(k)
 		}
-		key.WriteString(s)
+		key = sb.String()
 	}
 	for _, rc := range b.required {
 		if values[rc].(time.Time).IsZero() {
@@ -221,7 +233,7 @@ func (b *block) row(c *rowCtx) (Row, bool) {
 			return Row{}, false
 		}
 	}
-	return Row{Table: t, Key: key.String(), Values: values, Shared: b.shared}, true
+	return Row{Table: t, Key: key, Values: values, Shared: b.shared}, true
 }
 
 func (b *block) txRow(r Row) txRow {

@@ -2,9 +2,7 @@ package mappings
 
 import (
 	"context"
-	"os"
 	"runtime"
-	"runtime/debug"
 	"sync"
 )
 
@@ -15,7 +13,6 @@ import (
 // fails once the pipeline stops. The first error of feed or emit (or ctx's) stops
 // everything and is returned.
 func InOrder[In, Out any](ctx context.Context, feed func(send func(In) error) error, work func(In) Out, emit func(Out) error) error {
-	defer batchGC()()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	type task struct {
@@ -82,39 +79,4 @@ func InOrder[In, Out any](ctx context.Context, feed func(send func(In) error) er
 		}
 	}
 	return context.Cause(ctx)
-}
-
-// batchGCPercent is the collector's target while a batch (InOrder) runs. A re-map or a
-// preview allocates several times its live heap every second; at the default 100 about a
-// fifth of a 100,000-record preview's CPU went to collection, at 300 it takes 15–20% less
-// time (mappings/admin's BenchmarkValidatePreview). The heap may grow to four times the
-// live heap meanwhile; GOGC or GOMEMLIMIT set by the operator are left alone.
-const batchGCPercent = 300
-
-var batchGCState struct {
-	sync.Mutex
-	running int
-	before  int
-}
-
-// batchGC raises the collector's target until the returned func is called; batches may
-// overlap, and the last one to end restores the setting.
-func batchGC() (restore func()) {
-	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
-		return func() {}
-	}
-	st := &batchGCState
-	st.Lock()
-	if st.running == 0 {
-		st.before = debug.SetGCPercent(batchGCPercent)
-	}
-	st.running++
-	st.Unlock()
-	return func() {
-		st.Lock()
-		if st.running--; st.running == 0 {
-			debug.SetGCPercent(st.before)
-		}
-		st.Unlock()
-	}
 }

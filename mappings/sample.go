@@ -16,7 +16,7 @@ type Sample struct {
 	mp        *Mapper
 	records   map[string]int // per stream
 	blockRows map[*block]int
-	paths     map[*pathSrc]*pathStat
+	paths     []pathStat // by pathSrc.id
 	unmapped  map[unmappedKey]*Unmapped
 	problems  map[problemKey]int
 	examples  []Problem
@@ -65,7 +65,7 @@ type ProblemCount struct {
 // NewSample starts a sample of the mapping.
 func (mp *Mapper) NewSample() *Sample {
 	return &Sample{mp: mp, records: map[string]int{}, blockRows: map[*block]int{},
-		paths: map[*pathSrc]*pathStat{}, unmapped: map[unmappedKey]*Unmapped{}, problems: map[problemKey]int{},
+		paths: make([]pathStat, mp.paths), unmapped: map[unmappedKey]*Unmapped{}, problems: map[problemKey]int{},
 		required: map[string]bool{}, missing: map[missingColumn]*missingStat{}}
 }
 
@@ -149,10 +149,10 @@ func (s *Sample) Merge(o *Sample) {
 	for b, n := range o.blockRows {
 		s.blockRows[b] += n
 	}
-	for p, st := range o.paths {
-		have := s.paths[p]
-		if have == nil {
-			s.paths[p] = &pathStat{evals: st.evals, hits: append([]int(nil), st.hits...)}
+	for p := range o.paths {
+		st, have := &o.paths[p], &s.paths[p]
+		if have.hits == nil {
+			*have = pathStat{evals: st.evals, hits: append([]int(nil), st.hits...)}
 			continue
 		}
 		have.evals += st.evals
@@ -253,10 +253,9 @@ func generalise(msg string) string {
 }
 
 func (s *Sample) evalPath(p *pathSrc, c *rowCtx) val {
-	st := s.paths[p]
-	if st == nil {
-		st = &pathStat{hits: make([]int, len(p.alts))}
-		s.paths[p] = st
+	st := &s.paths[p.id]
+	if st.hits == nil {
+		st.hits = make([]int, len(p.alts))
 	}
 	st.evals++
 	for i, alt := range p.alts {
@@ -396,8 +395,8 @@ func (s *Sample) diagnostics() []Diagnostic {
 				if !ok {
 					return
 				}
-				st := s.paths[p]
-				if st == nil || st.evals == 0 {
+				st := &s.paths[p.id]
+				if st.evals == 0 {
 					return
 				}
 				for i, alt := range p.alts {

@@ -20,6 +20,7 @@ type pathSrc struct {
 	alts []*Path
 	pos  Pos    // where it is written, for problems found in stored records
 	key  string // its key in the file
+	id   int    // its index in a Sample's path counts
 }
 
 func (s *pathSrc) eval(c *rowCtx) val {

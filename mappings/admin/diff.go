@@ -23,11 +23,14 @@ import (
 // cannot be encoded) are decoded and compared as text, as before; equal bytes decode to
 // equal text, so the counts are those of comparing every row as text.
 
-// oldRow is a current row: its RowBinary (embedded backend), or its values as text.
+// oldRow is a current row: the hash of its RowBinary (embedded backend, hashdiff.go),
+// its RowBinary, or its values as text.
 type oldRow struct {
-	raw  []byte
-	vals []string
-	seen bool // a mapped row had its key
+	raw    []byte
+	vals   []string
+	hash   uint64
+	hashed bool
+	seen   bool // a mapped row had its key
 }
 
 // mappedRow is a mapped row with its RowBinary, nil when a value has no exact encoding.
@@ -165,18 +168,24 @@ func encodeValue(buf []byte, k warehouse.RowBinaryKind, v any) ([]byte, bool) {
 
 // differ compares produced rows with the rows of the source's active generation.
 type differ struct {
-	have  map[*warehouse.Table]map[string]oldRow
-	added map[*warehouse.Table]map[string]bool // keys of mapped rows not in have
-	stats map[*warehouse.Table]*TableDiff
-	limit int
+	have   map[*warehouse.Table]map[string]oldRow
+	added  map[*warehouse.Table]map[string]bool // keys of mapped rows not in have
+	stats  map[*warehouse.Table]*TableDiff
+	later  map[*warehouse.Table][]hashedRow // compared once their old rows are read
+	limit  int
+	source string
+	gen    uint32
 }
 
 func (s *Service) newDiffer(ctx context.Context, source string, limit int) (*differ, error) {
-	d := &differ{have: map[*warehouse.Table]map[string]oldRow{}, added: map[*warehouse.Table]map[string]bool{}, stats: map[*warehouse.Table]*TableDiff{}, limit: limit}
+	d := &differ{have: map[*warehouse.Table]map[string]oldRow{}, added: map[*warehouse.Table]map[string]bool{}, stats: map[*warehouse.Table]*TableDiff{},
+		later: map[*warehouse.Table][]hashedRow{}, limit: limit, source: source}
 	g, ok, err := s.wh.ActiveGeneration(ctx, source)
 	if err != nil {
 		return nil, err
 	}
+	d.gen = g.Generation
+	embedded := s.wh.Backend().Kind() == "embedded"
 	for _, t := range warehouse.Canonical {
 		d.have[t] = map[string]oldRow{}
 		d.added[t] = map[string]bool{}
@@ -184,7 +193,12 @@ func (s *Service) newDiffer(ctx context.Context, source string, limit int) (*dif
 		if !ok {
 			continue
 		}
-		if err := s.loadCurrent(ctx, t, source, g.Generation, d.have[t], s.wh.Backend().Kind() == "embedded"); err != nil {
+		if embedded && rbTables()[t] != nil {
+			err = s.loadHashes(ctx, t, source, g.Generation, d.have[t])
+		} else {
+			err = s.loadCurrent(ctx, t, source, g.Generation, d.have[t], embedded, "")
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -192,16 +206,19 @@ func (s *Service) newDiffer(ctx context.Context, source string, limit int) (*dif
 }
 
 // loadCurrent reads the rows the mapping in force produced (the storage of the active
-// generation, not the views: work_items' view re-targets project_id through registers).
-// With rowBinary (the embedded backend) it reads RowBinary and keeps each row's bytes,
-// else JSON.
-func (s *Service) loadCurrent(ctx context.Context, t *warehouse.Table, source string, gen uint32, into map[string]oldRow, rowBinary bool) error {
+// generation, not the views: work_items' view re-targets project_id through registers),
+// all or those where holds. With rowBinary (the embedded backend) it reads RowBinary and
+// keeps each row's bytes, else JSON.
+func (s *Service) loadCurrent(ctx context.Context, t *warehouse.Table, source string, gen uint32, into map[string]oldRow, rowBinary bool, where string) error {
 	cols := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		cols[i] = "`" + c.Name + "`"
 	}
 	q := fmt.Sprintf("SELECT %s FROM %s FINAL WHERE tenant = %s AND source = %s AND generation = %d AND is_deleted = 0",
 		strings.Join(cols, ", "), s.wh.Layout().Q(t.Storage()), warehouse.Lit(s.wh.Tenant()), warehouse.Lit(source), gen)
+	if where != "" {
+		q += " AND " + where
+	}
 	keyIdx := keyIndexes(t)
 	if rb := rbTables()[t]; rb != nil && rowBinary {
 		// Rows keep slices of the pieces' copies; a row cut by a piece's end is carried.
@@ -356,37 +373,53 @@ func (d *differ) add(r mappedRow, p *Preview, limit int) error {
 		}
 		return nil
 	}
+	if old.hashed {
+		d.addHashed(st, old, r)
+		return nil
+	}
 	if old.raw != nil && r.enc != nil && bytes.Equal(old.raw, r.enc) {
 		st.Unchanged++
 		return nil
 	}
+	if old.raw == nil || r.enc == nil {
+		return d.compareText(st, old, r)
+	}
+	changes, err := diffColumns(t, old.raw, r, len(st.Examples) < limit)
+	if err != nil {
+		return fmt.Errorf("current %s row %q: %w", t.Name, r.row.Key, err)
+	}
+	d.count(st, r, changes)
+	return nil
+}
+
+// compareText compares a row as text (a value with no exact encoding, or JSON rows).
+func (d *differ) compareText(st *TableDiff, old oldRow, r mappedRow) error {
+	t := r.row.Table
+	before, err := old.text(t)
+	if err != nil {
+		return fmt.Errorf("current %s row %q: %w", t.Name, r.row.Key, err)
+	}
+	vals := r.text()
 	var changes []FieldChange
-	if old.raw != nil && r.enc != nil {
-		var err error
-		if changes, err = diffColumns(t, old.raw, r, len(st.Examples) < limit); err != nil {
-			return fmt.Errorf("current %s row %q: %w", t.Name, r.row.Key, err)
-		}
-	} else {
-		before, err := old.text(t)
-		if err != nil {
-			return fmt.Errorf("current %s row %q: %w", t.Name, r.row.Key, err)
-		}
-		vals := r.text()
-		for i, c := range t.Columns {
-			if before[i] != vals[i] {
-				changes = append(changes, FieldChange{Field: c.Name, Before: before[i], After: vals[i]})
-			}
+	for i, c := range t.Columns {
+		if before[i] != vals[i] {
+			changes = append(changes, FieldChange{Field: c.Name, Before: before[i], After: vals[i]})
 		}
 	}
+	d.count(st, r, changes)
+	return nil
+}
+
+// count counts a compared row, and shows it while the examples have room.
+func (d *differ) count(st *TableDiff, r mappedRow, changes []FieldChange) {
 	if len(changes) == 0 {
 		st.Unchanged++
-		return nil
+		return
 	}
 	st.Changed++
-	if len(st.Examples) < limit {
+	if len(st.Examples) < d.limit {
 		st.Examples = append(st.Examples, RowChange{Change: "changed", Key: strings.ReplaceAll(r.row.Key, "\x00", " | "), Changes: changes})
 	}
-	return nil
 }
 
 func (d *differ) finish() []TableDiff {

@@ -37,10 +37,10 @@ func TestPreviewOfCurrentMappingIsUnchanged(t *testing.T) {
 	}
 	for _, tb := range warehouse.Canonical {
 		rb, js := map[string]oldRow{}, map[string]oldRow{}
-		if err := svc.loadCurrent(ctx, tb, "jira", g.Generation, rb, true); err != nil {
+		if err := svc.loadCurrent(ctx, tb, "jira", g.Generation, rb, true, ""); err != nil {
 			t.Fatal(err)
 		}
-		if err := svc.loadCurrent(ctx, tb, "jira", g.Generation, js, false); err != nil {
+		if err := svc.loadCurrent(ctx, tb, "jira", g.Generation, js, false, ""); err != nil {
 			t.Fatal(err)
 		}
 		if len(rb) != len(js) {

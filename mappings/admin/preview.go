@@ -142,6 +142,7 @@ func (s *Service) run(ctx context.Context, name string, text []byte, limit int, 
 		p.Report = *newReport(name, diags)
 		return p, nil
 	}
+	defer raiseGCTarget()()
 	if err := loadLookups(ctx, s.wh, name, mp); err != nil {
 		return nil, err
 	}
@@ -210,6 +211,9 @@ func (s *Service) run(ctx context.Context, name string, text []byte, limit int, 
 	p.Counts = sample.Problems()
 	p.Examples = sample.ProblemExamples()
 	if d != nil {
+		if err := s.settleHashed(ctx, d); err != nil {
+			return nil, err
+		}
 		p.Diff = d.finish()
 	}
 	return p, nil

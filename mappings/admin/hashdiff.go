@@ -1,0 +1,186 @@
+package admin
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strings"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/pmohub/pmohub/warehouse"
+)
+
+// On the embedded backend the current rows come as their keys and a hash of their
+// RowBinary (xxHash64 of formatRow, maps sorted as the diff encodes them), not as the
+// rows: a preview of 100,000 issues then reads some 10 MB instead of 40 and holds a
+// uint64 per row. A mapped row whose encoding hashes the same is unchanged; one that
+// differs is changed. Only the rows the preview shows (the first changes per table) and
+// rows with no exact encoding are read whole, by key, when the mapping is done.
+
+// hashedRow is a changed row whose old values are read afterwards.
+type hashedRow struct {
+	row     mappedRow
+	example int // index of its change in the table's examples; -1: to be decided
+}
+
+// loadHashes reads the keys and row hashes of t's current rows into into.
+func (s *Service) loadHashes(ctx context.Context, t *warehouse.Table, source string, gen uint32, into map[string]oldRow) error {
+	rb := rbTables()[t]
+	keyIdx := keyIndexes(t)
+	exprs := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		exprs[i] = "`" + c.Name + "`"
+		if rb[i].Kind == warehouse.RowBinaryMapString {
+			exprs[i] = "mapSort(" + exprs[i] + ")"
+		}
+	}
+	keys := make([]string, len(keyIdx))
+	keyCols := make([]rbCol, len(keyIdx))
+	for i, k := range keyIdx {
+		keys[i], keyCols[i] = "`"+t.Columns[k].Name+"`", rb[k]
+	}
+	q := fmt.Sprintf("SELECT %s, xxHash64(formatRow('RowBinary', %s)) FROM %s FINAL WHERE tenant = %s AND source = %s AND generation = %d AND is_deleted = 0",
+		strings.Join(keys, ", "), strings.Join(exprs, ", "), s.wh.Layout().Q(t.Storage()), warehouse.Lit(s.wh.Tenant()), warehouse.Lit(source), gen)
+	var carry []byte
+	err := s.wh.QueryPieces(ctx, q, "RowBinary", func(piece []byte) error {
+		data := append(carry, piece...)
+		carry = splitKeyHash(data, t, keyIdx, keyCols, func(key string, hash uint64) {
+			into[key] = oldRow{hash: hash, hashed: true}
+		})
+		carry = append([]byte(nil), carry...) // the piece is the engine's memory
+		return nil
+	})
+	if err == nil && len(carry) > 0 {
+		err = errRowBinary
+	}
+	if err != nil {
+		return fmt.Errorf("reading current %s of %s: %w", t.Name, source, err)
+	}
+	return nil
+}
+
+// splitKeyHash calls fn with each (key columns…, hash) row's key, joined as mapped rows
+// join theirs, and hash. It returns the start of a row data cuts short.
+func splitKeyHash(data []byte, t *warehouse.Table, keyIdx []int, keyCols []rbCol, fn func(key string, hash uint64)) []byte {
+	parts := make([]string, len(keyCols))
+	for len(data) > 0 {
+		row := data
+		for i, c := range keyCols {
+			val, rest, ok := splitValue(data, c)
+			if !ok {
+				return row
+			}
+			data = rest
+			if c.Nullable {
+				if val[0] == 1 {
+					parts[i] = ""
+					continue
+				}
+				val = val[1:]
+			}
+			v, _, ok := rbValue(val, c.Kind)
+			if !ok {
+				return row
+			}
+			parts[i] = formatValue(t.Columns[keyIdx[i]].Type, v)
+		}
+		if len(data) < 8 {
+			return row
+		}
+		fn(strings.Join(parts, "\x00"), binary.LittleEndian.Uint64(data))
+		data = data[8:]
+	}
+	return nil
+}
+
+// addHashed compares a mapped row with a current row known by its hash.
+func (d *differ) addHashed(st *TableDiff, old oldRow, r mappedRow) {
+	t := r.row.Table
+	if r.enc == nil { // no exact encoding: compared as text once the old row is read
+		d.later[t] = append(d.later[t], hashedRow{row: r, example: -1})
+		return
+	}
+	if xxhash.Sum64(r.enc) == old.hash {
+		st.Unchanged++
+		return
+	}
+	st.Changed++
+	if len(st.Examples) < d.limit {
+		st.Examples = append(st.Examples, RowChange{Change: "changed", Key: strings.ReplaceAll(r.row.Key, "\x00", " | ")})
+		d.later[t] = append(d.later[t], hashedRow{row: r, example: len(st.Examples) - 1})
+	}
+}
+
+// settleHashed reads the old rows of the changes shown and of the rows with no exact
+// encoding, and completes their comparison.
+func (s *Service) settleHashed(ctx context.Context, d *differ) error {
+	for _, t := range warehouse.Canonical {
+		later := d.later[t]
+		if len(later) == 0 {
+			continue
+		}
+		keys := make([]string, len(later))
+		for i, h := range later {
+			keys[i] = h.row.row.Key
+		}
+		old, err := s.currentRowsByKey(ctx, t, d.source, d.gen, keys)
+		if err != nil {
+			return err
+		}
+		st := d.stats[t]
+		for _, h := range later {
+			o, ok := old[h.row.row.Key]
+			if !ok {
+				return fmt.Errorf("current %s row %q vanished during the preview", t.Name, h.row.row.Key)
+			}
+			if h.example >= 0 {
+				changes, err := diffColumns(t, o.raw, h.row, true)
+				if err != nil {
+					return fmt.Errorf("current %s row %q: %w", t.Name, h.row.row.Key, err)
+				}
+				st.Examples[h.example].Changes = changes
+				continue
+			}
+			if err := d.compareText(st, o, h.row); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// currentRowsByKey reads whole current rows of t by key, in batches under ClickHouse's
+// query size limit.
+func (s *Service) currentRowsByKey(ctx context.Context, t *warehouse.Table, source string, gen uint32, keys []string) (map[string]oldRow, error) {
+	out := make(map[string]oldRow, len(keys))
+	names := make([]string, len(t.Key))
+	for i, k := range t.Key {
+		names[i] = "`" + k + "`"
+	}
+	const maxListBytes = 128 << 10
+	var list strings.Builder
+	flush := func() error {
+		if list.Len() == 0 {
+			return nil
+		}
+		where := fmt.Sprintf("(%s) IN (%s)", strings.Join(names, ", "), list.String())
+		list.Reset()
+		return s.loadCurrent(ctx, t, source, gen, out, true, where)
+	}
+	for _, k := range keys {
+		parts := strings.Split(k, "\x00")
+		for i, p := range parts {
+			parts[i] = warehouse.Lit(p)
+		}
+		if list.Len() > 0 {
+			list.WriteString(", ")
+		}
+		list.WriteString("(" + strings.Join(parts, ", ") + ")")
+		if list.Len() > maxListBytes {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, flush()
+}
