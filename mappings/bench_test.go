@@ -90,3 +90,29 @@ entities:
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkPreviewJiraIssue maps an issue the way a preview does (into a Sample, with an
+// edited field that is a CEL expression): the per-record cost behind
+// mappings/admin's BenchmarkValidatePreview, without the warehouse.
+func BenchmarkPreviewJiraIssue(b *testing.B) {
+	base, err := DefaultFor("jira", read(b, "testdata/jira.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := Parse("edit.yaml", []byte("extends: default\nentities:\n  work_items:\n    fields:\n      attributes.team: {expr: 'payload.fields.labels.exists(l, l.startsWith(\"team-\")) ? payload.fields.labels.filter(l, l.startsWith(\"team-\"))[0].substring(5) : \"\"'}\n"), base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mp := compileJira(b, m)
+	rec := Record{Stream: "issues", NativeID: "10042", Payload: read(b, "testdata/issue-with-changelog.json")}
+	rec.Text = string(rec.Payload)
+	s := mp.NewSample()
+	b.SetBytes(int64(len(rec.Payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if rows, _ := s.Map(rec); len(rows) != 6 {
+			b.Fatalf("rows %d", len(rows))
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}

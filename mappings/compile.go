@@ -112,13 +112,15 @@ type block struct {
 	fields   []*cfield // in dependency order
 	colField []int     // per table column: index into fields, -1 if unmapped
 	colKinds []colKind // per table column: its Go type, read once per row
-	attrs    []int     // fields named attributes.<x>
-	attrCol  int       // the attributes column, -1 if the table has none
-	keyCols  []int     // table column index of each key field
-	required []int     // non-nullable time columns: a row without them is skipped
-	shared   bool
-	exact    []string // exact_history: columns whose exact history the connector reads
-	defaults []engineDefault
+	// how many of its columns are texts, times and numbers (rowValues)
+	nTexts, nTimes, nNums int
+	attrs                 []int // fields named attributes.<x>
+	attrCol               int   // the attributes column, -1 if the table has none
+	keyCols               []int // table column index of each key field
+	required              []int // non-nullable time columns: a row without them is skipped
+	shared                bool
+	exact                 []string // exact_history: columns whose exact history the connector reads
+	defaults              []engineDefault
 	// people: where the engine fills canonical_id from the identity aliases (-1: mapped).
 	canon   personCols
 	needsTx bool // reads transitions of the same record
@@ -291,6 +293,14 @@ func (c *compiler) block(name string, e *Entity) *block {
 	for i := range b.colField {
 		b.colField[i] = -1
 		b.colKinds[i] = kindOf(t.Columns[i].Type)
+		switch b.colKinds[i] {
+		case cString:
+			b.nTexts++
+		case cTime, cTimeNull, cDate:
+			b.nTimes++
+		case cFloat:
+			b.nNums++
+		}
 	}
 	cols := map[string]int{}
 	for i, col := range t.Columns {

@@ -1,6 +1,7 @@
 package mappings
 
 import (
+	"math/rand/v2"
 	"reflect"
 	"testing"
 )
@@ -62,6 +63,32 @@ func TestExprPayloadPaths(t *testing.T) {
 		all, allProbs := mp.Map(rec)
 		if !reflect.DeepEqual(rows, all) || !reflect.DeepEqual(probs, allProbs) {
 			t.Errorf("%s: planned %v %v, whole %v %v", tc.expr, rows, probs, all, allProbs)
+		}
+	}
+}
+
+func TestPlainASCIIMatchesByteLoop(t *testing.T) {
+	naive := func(b []byte) bool {
+		for _, c := range b {
+			if c < 0x20 || c >= 0x80 || c == '\\' {
+				return false
+			}
+		}
+		return true
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	special := []byte{0, 0x1f, 0x20, '\\', '"', 0x7f, 0x80, 0xff, 'a', '[', ']'}
+	for range 200000 {
+		b := make([]byte, r.IntN(40))
+		for i := range b {
+			if r.IntN(8) == 0 {
+				b[i] = special[r.IntN(len(special))]
+			} else {
+				b[i] = byte(0x20 + r.IntN(0x5f))
+			}
+		}
+		if got, want := plainASCII(b), naive(b); got != want {
+			t.Fatalf("plainASCII(%q) = %v, want %v", b, got, want)
 		}
 	}
 }

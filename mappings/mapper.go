@@ -175,17 +175,18 @@ func (b *block) row(c *rowCtx) (Row, bool) {
 	}
 	t := b.table
 	values := make([]any, len(t.Columns))
+	rv := newRowValues(b)
 	for i := range t.Columns {
 		fi := b.colField[i]
 		v := val{}
 		if fi >= 0 {
 			v = c.vals[fi]
 		}
-		values[i] = goValue(b.colKinds[i], v)
+		values[i] = goValue(&rv, b.colKinds[i], v)
 	}
 	for _, d := range b.defaults {
 		if d.kind == tNativeID {
-			values[d.col] = c.rec.NativeID
+			values[d.col] = rv.text(c.rec.NativeID)
 		} else {
 			values[d.col] = c.mp.sourceKind // boxed once
 		}
@@ -246,29 +247,26 @@ func (b *block) txRow(r Row) txRow {
 }
 
 // goValue gives a value the Go type of its column (see warehouse.Row).
-func goValue(k colKind, v val) any {
+func goValue(rv *rowValues, k colKind, v val) any {
 	switch k {
 	case cTime:
 		if v.k == vTime || v.k == vDate {
-			return v.t
+			return rv.time(v.t)
 		}
 		return time.Time{}
 	case cTimeNull:
 		if v.k == vTime || v.k == vDate {
-			t := v.t
-			return &t
+			return rv.timePtr(v.t)
 		}
 		return (*time.Time)(nil)
 	case cDate:
 		if v.k == vTime || v.k == vDate {
-			t := dateOf(v.t)
-			return &t
+			return rv.timePtr(dateOf(v.t))
 		}
 		return (*time.Time)(nil)
 	case cFloat:
 		if v.k == vNumber {
-			f := v.f
-			return &f
+			return rv.numPtr(v.f)
 		}
 		return (*float64)(nil)
 	case cList:
@@ -286,7 +284,7 @@ func goValue(k colKind, v val) any {
 	if v.k == vNone {
 		return ""
 	}
-	return v.text()
+	return rv.text(v.text())
 }
 
 // compute runs a field's pipeline: source, conversion, value map, default.

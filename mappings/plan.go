@@ -1,6 +1,8 @@
 package mappings
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -400,6 +402,13 @@ func (s *scanner) array(p *plan, depth int) (any, error) {
 // without escapes, so its bytes are its text.
 func (s *scanner) str() (raw []byte, plain bool, err error) {
 	start := s.i + 1
+	// Most texts are plain ASCII: find the closing quote with IndexByte and check the span
+	// eight bytes at a time; a text with an escape, a control or a non-ASCII byte (or a
+	// quote escaped before the one found) takes the loop below.
+	if q := bytes.IndexByte(s.data[start:], '"'); q >= 0 && plainASCII(s.data[start:start+q]) {
+		s.i = start + q + 1
+		return s.data[start : start+q], true, nil
+	}
 	plain = true
 	for j := start; j < len(s.data); j++ {
 		switch c := s.data[j]; {
@@ -519,4 +528,24 @@ func (s *scanner) number() error {
 		}
 	}
 	return nil
+}
+
+// plainASCII reports whether b has no backslash, control byte or byte over 0x7f.
+func plainASCII(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		w := binary.LittleEndian.Uint64(b)
+		bs := w ^ (ones * '\\')
+		// a high bit set, a byte under 0x20, or a zero byte where a backslash was
+		if w&highs != 0 || (w-ones*0x20)&^w&highs != 0 || (bs-ones)&^bs&highs != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c < 0x20 || c >= 0x80 || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
