@@ -27,6 +27,7 @@ func typeWord(v any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
 var (
 	textType = typeWord("")
 	timeType = typeWord(time.Time{})
+	listType = typeWord([]any(nil))
 )
 
 func (r *rowValues) text(s string) any {
@@ -34,8 +35,13 @@ func (r *rowValues) text(s string) any {
 		return s
 	}
 	r.texts = append(r.texts, s)
+	return boxText(&r.texts[len(r.texts)-1])
+}
+
+// boxText gives an interface holding the text at p, without a copy of its header.
+func boxText(p *string) any {
 	var v any
-	*(*eface)(unsafe.Pointer(&v)) = eface{typ: textType, data: unsafe.Pointer(&r.texts[len(r.texts)-1])}
+	*(*eface)(unsafe.Pointer(&v)) = eface{typ: textType, data: unsafe.Pointer(p)}
 	return v
 }
 
@@ -63,4 +69,11 @@ func (r *rowValues) numPtr(f float64) *float64 {
 	}
 	r.nums = append(r.nums, f)
 	return &r.nums[len(r.nums)-1]
+}
+
+// boxList gives an interface holding the list at p, without a copy of its header.
+func boxList(p *[]any) any {
+	var v any
+	*(*eface)(unsafe.Pointer(&v)) = eface{typ: listType, data: unsafe.Pointer(p)}
+	return v
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/pmohub/pmohub/warehouse"
 )
@@ -48,6 +49,24 @@ type rowCtx struct {
 	obs   *Sample // set while sampling (preview, validate against data); nil in syncs
 	block *block
 	field string // the field being computed, for problems
+	// text holds the record's rendered templates: one array for many texts, each a view
+	// of its part; a full array is left to its texts and a new one started, never reused.
+	text []byte
+}
+
+// join renders texts (n bytes in all) into the record's text array.
+func (c *rowCtx) join(texts []string, n int) string {
+	if n == 0 {
+		return ""
+	}
+	if cap(c.text)-len(c.text) < n {
+		c.text = make([]byte, 0, max(512, n))
+	}
+	start := len(c.text)
+	for _, s := range texts {
+		c.text = append(c.text, s...)
+	}
+	return unsafe.String(&c.text[start], n)
 }
 
 type txRow struct {

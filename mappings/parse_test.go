@@ -146,6 +146,16 @@ func FuzzDecodePayload(f *testing.F) {
 		if err == nil && !reflect.DeepEqual(got, want) {
 			t.Fatalf("keep-all: %#v, encoding/json: %#v", got, want)
 		}
+		// with an arena (maps reused, texts and lists boxed from per-record arrays),
+		// twice over, so that a first record's leftovers would show in the second
+		a := &decodeArena{}
+		for range 2 {
+			got, err := keepAll.decodeText(data, string(data), a)
+			if (err == nil) != (wantErr == nil) || err == nil && !reflect.DeepEqual(got, want) {
+				t.Fatalf("keep-all in an arena: %#v %v, encoding/json: %#v %v", got, err, want, wantErr)
+			}
+			a.release()
+		}
 		if _, err := planned.decode(data); (err == nil) != (wantErr == nil) {
 			t.Fatalf("planned: err %v, encoding/json: %v", err, wantErr)
 		}

@@ -167,6 +167,13 @@ type scanner struct {
 // of them for a Jira issue; that was half of the mapper's allocation.
 type decodeArena struct {
 	free, used []map[string]any
+	// texts holds the record's decoded texts, boxed from here (rowValues explains why);
+	// a new array per record, never reused, so a text kept past its record stays intact.
+	texts []string
+	elems []any   // the record's arrays' elements
+	lists [][]any // their headers, boxed from here
+	stack []any   // elements of the arrays being read (reused)
+	sizes [3]int  // how many texts, elements and lists the last record had
 	// vals are the field values of the row being computed (rowCtx.vals), reused too: a
 	// Jira issue's work item has some 35 fields of ~100 bytes each.
 	vals []val
@@ -191,7 +198,46 @@ func (a *decodeArena) release() {
 	}
 	a.free = append(a.free, a.used...)
 	a.used = a.used[:0]
+	// the next record's arrays are sized by this one's (records of a stream are alike)
+	a.sizes = [3]int{len(a.texts), len(a.elems), len(a.lists)}
+	a.texts, a.elems, a.lists = nil, nil, nil
+	clear(a.stack) // a payload that failed mid-array leaves elements behind
+	a.stack = a.stack[:0]
 	clear(a.vals) // keep no texts of this record alive
+}
+
+// emptyList is every decoded empty array (nothing appends to a decoded list).
+var emptyList any = []any{}
+
+// list moves the stack's elements from base into the record's element array and boxes
+// them as a []any from its list array: two allocations per record for its arrays instead
+// of a few per array. Like texts, the arrays are new per record and never reused.
+func (a *decodeArena) list(base int) any {
+	n := len(a.stack) - base
+	if cap(a.elems)-len(a.elems) < n {
+		a.elems = make([]any, 0, max(a.sizes[1]-len(a.elems), n, 8))
+	}
+	start := len(a.elems)
+	a.elems = append(a.elems, a.stack[base:]...)
+	clear(a.stack[base:])
+	a.stack = a.stack[:base]
+	if len(a.lists) == cap(a.lists) {
+		a.lists = make([][]any, 0, max(a.sizes[2]-len(a.lists), 4))
+	}
+	a.lists = append(a.lists, a.elems[start:start+n:start+n])
+	return boxList(&a.lists[len(a.lists)-1])
+}
+
+// text boxes s into the record's text array.
+func (a *decodeArena) text(s string) any {
+	if s == "" {
+		return s
+	}
+	if len(a.texts) == cap(a.texts) {
+		a.texts = make([]string, 0, max(a.sizes[0]-len(a.texts), 8))
+	}
+	a.texts = append(a.texts, s)
+	return boxText(&a.texts[len(a.texts)-1])
 }
 
 const maxDepth = 10000 // as encoding/json
@@ -369,15 +415,24 @@ func (s *scanner) array(p *plan, depth int) (any, error) {
 		if l == nil {
 			return nil, nil
 		}
-		return l, nil
+		return emptyList, nil
+	}
+	a := s.arena
+	base := 0
+	if a != nil && p != nil {
+		base = len(a.stack) // elements gather on the arena's stack, then move to its array
 	}
 	for {
 		v, err := s.value(elem, depth+1)
 		if err != nil {
 			return nil, err
 		}
-		if p != nil {
-			l = append(l, v) // skipped elements stay as nil, so indexes hold
+		if p != nil { // skipped elements stay as nil, so indexes hold
+			if a != nil {
+				a.stack = append(a.stack, v)
+			} else {
+				l = append(l, v)
+			}
 		}
 		s.ws()
 		if s.i >= len(s.data) {
@@ -390,6 +445,9 @@ func (s *scanner) array(p *plan, depth int) (any, error) {
 			s.i++
 			if l == nil {
 				return nil, nil
+			}
+			if a != nil {
+				return a.list(base), nil
 			}
 			return l, nil
 		default:
@@ -469,10 +527,16 @@ func (s *scanner) text() (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	var t string
 	if plain {
-		return s.sub(raw), nil
+		t = s.sub(raw)
+	} else if t, err = unquote(s.data[start:s.i]); err != nil {
+		return nil, err
 	}
-	return unquote(s.data[start:s.i])
+	if s.arena != nil {
+		return s.arena.text(t), nil
+	}
+	return t, nil
 }
 
 // unquote decodes a quoted JSON string the slow, exact way.

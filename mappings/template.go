@@ -85,12 +85,7 @@ func (t *templateSrc) eval(c *rowCtx) val {
 		texts = append(texts, s)
 		n += len(s)
 	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, s := range texts {
-		b.WriteString(s)
-	}
-	return strVal(b.String())
+	return strVal(c.join(texts, n))
 }
 
 func (p *tpart) text(c *rowCtx) string {
