@@ -5,75 +5,92 @@ import (
 	"unsafe"
 )
 
-// A row's values go into Row.Values ([]any). Boxing a text, a time or a number copies it
-// to the heap, one allocation per value: a work item has some twenty. rowValues holds a
-// row's values of each kind in one array and boxes pointers into it, as the compiler's own
-// boxing does after its copy; the arrays are never written again once a value is boxed.
-type rowValues struct {
+// Boxing a value into an interface copies it to the heap: one allocation per text, time,
+// number or list. A record's decoded texts and lists, its rendered templates and its rows'
+// values are instead kept in a few arrays per record (recordArrays), and interfaces point
+// into them, as the compiler's own boxing points at its copy. An array is never written
+// again once a value in it is boxed, and never reused by another record: a value kept
+// past its record stays intact (and keeps its array alive).
+type recordArrays struct {
 	texts []string
 	times []time.Time
 	nums  []float64
+	lists [][]string
+	// size is what the previous record used of each: records of a stream are alike, so
+	// the next record's arrays are allocated once, at that size.
+	size [4]int
+	used [4]int
 }
 
-func newRowValues(b *block) rowValues {
-	return rowValues{texts: make([]string, 0, b.nTexts), times: make([]time.Time, 0, b.nTimes), nums: make([]float64, 0, b.nNums)}
+// reset starts a record: the arrays of the last one are left to the values that use them.
+func (r *recordArrays) reset() {
+	r.size, r.used = r.used, [4]int{}
+	r.texts, r.times, r.nums, r.lists = nil, nil, nil, nil
 }
 
-// eface is the layout of an interface value with methods-free type (any).
+// grow gives the room for one more value of kind k: the rest of the previous record's
+// count, or a few.
+func (r *recordArrays) grow(k int) int {
+	return max(r.size[k]-r.used[k], 8)
+}
+
+// eface is the layout of an interface value with a methods-free type (any).
 type eface struct{ typ, data unsafe.Pointer }
 
 func typeWord(v any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
 
 var (
-	textType = typeWord("")
-	timeType = typeWord(time.Time{})
-	listType = typeWord([]any(nil))
+	textType     = typeWord("")
+	timeType     = typeWord(time.Time{})
+	anyListType  = typeWord([]any(nil))
+	textListType = typeWord([]string(nil))
 )
 
-func (r *rowValues) text(s string) any {
-	if s == "" || len(r.texts) == cap(r.texts) {
+func box(typ, p unsafe.Pointer) any {
+	var v any
+	*(*eface)(unsafe.Pointer(&v)) = eface{typ: typ, data: p}
+	return v
+}
+
+func (r *recordArrays) text(s string) any {
+	if s == "" {
 		return s
 	}
+	if len(r.texts) == cap(r.texts) {
+		r.texts = make([]string, 0, r.grow(0))
+	}
 	r.texts = append(r.texts, s)
-	return boxText(&r.texts[len(r.texts)-1])
+	r.used[0]++
+	return box(textType, unsafe.Pointer(&r.texts[len(r.texts)-1]))
 }
 
-// boxText gives an interface holding the text at p, without a copy of its header.
-func boxText(p *string) any {
-	var v any
-	*(*eface)(unsafe.Pointer(&v)) = eface{typ: textType, data: unsafe.Pointer(p)}
-	return v
-}
-
-func (r *rowValues) time(t time.Time) any {
+func (r *recordArrays) timePtr(t time.Time) *time.Time {
 	if len(r.times) == cap(r.times) {
-		return t
+		r.times = make([]time.Time, 0, r.grow(1))
 	}
 	r.times = append(r.times, t)
-	var v any
-	*(*eface)(unsafe.Pointer(&v)) = eface{typ: timeType, data: unsafe.Pointer(&r.times[len(r.times)-1])}
-	return v
-}
-
-func (r *rowValues) timePtr(t time.Time) *time.Time {
-	if len(r.times) == cap(r.times) {
-		return &t
-	}
-	r.times = append(r.times, t)
+	r.used[1]++
 	return &r.times[len(r.times)-1]
 }
 
-func (r *rowValues) numPtr(f float64) *float64 {
+func (r *recordArrays) time(t time.Time) any {
+	return box(timeType, unsafe.Pointer(r.timePtr(t)))
+}
+
+func (r *recordArrays) numPtr(f float64) *float64 {
 	if len(r.nums) == cap(r.nums) {
-		return &f
+		r.nums = make([]float64, 0, r.grow(2))
 	}
 	r.nums = append(r.nums, f)
+	r.used[2]++
 	return &r.nums[len(r.nums)-1]
 }
 
-// boxList gives an interface holding the list at p, without a copy of its header.
-func boxList(p *[]any) any {
-	var v any
-	*(*eface)(unsafe.Pointer(&v)) = eface{typ: listType, data: unsafe.Pointer(p)}
-	return v
+func (r *recordArrays) textList(l []string) any {
+	if len(r.lists) == cap(r.lists) {
+		r.lists = make([][]string, 0, r.grow(3))
+	}
+	r.lists = append(r.lists, l)
+	r.used[3]++
+	return box(textListType, unsafe.Pointer(&r.lists[len(r.lists)-1]))
 }

@@ -112,8 +112,6 @@ type block struct {
 	fields   []*cfield // in dependency order
 	colField []int     // per table column: index into fields, -1 if unmapped
 	colKinds []colKind // per table column: its Go type, read once per row
-	// how many of its columns are texts, times and numbers (rowValues)
-	nTexts, nTimes, nNums int
 	attrs                 []int // fields named attributes.<x>
 	attrCol               int   // the attributes column, -1 if the table has none
 	keyCols               []int // table column index of each key field
@@ -293,14 +291,6 @@ func (c *compiler) block(name string, e *Entity) *block {
 	for i := range b.colField {
 		b.colField[i] = -1
 		b.colKinds[i] = kindOf(t.Columns[i].Type)
-		switch b.colKinds[i] {
-		case cString:
-			b.nTexts++
-		case cTime, cTimeNull, cDate:
-			b.nTimes++
-		case cFloat:
-			b.nNums++
-		}
 	}
 	cols := map[string]int{}
 	for i, col := range t.Columns {

@@ -39,16 +39,17 @@ func (mp *Mapper) LookupStreams() []string { return append([]string(nil), mp.lkS
 
 // rowCtx is the state of one row being computed.
 type rowCtx struct {
-	mp    *Mapper
-	rec   *Record
-	root  any
-	elems []any
-	vals  []val
-	txs   []txRow
-	probs *[]Problem
-	obs   *Sample // set while sampling (preview, validate against data); nil in syncs
-	block *block
-	field string // the field being computed, for problems
+	mp     *Mapper
+	rec    *Record
+	root   any
+	elems  []any
+	vals   []val
+	txs    []txRow
+	probs  *[]Problem
+	obs    *Sample // set while sampling (preview, validate against data); nil in syncs
+	block  *block
+	field  string        // the field being computed, for problems
+	arrays *recordArrays // the record's values (box.go)
 	// text holds the record's rendered templates: one array for many texts, each a view
 	// of its part; a full array is left to its texts and a new one started, never reused.
 	text []byte
@@ -100,7 +101,7 @@ func (mp *Mapper) mapRecord(rec Record, obs *Sample) ([]Row, []Problem) {
 	if err != nil {
 		return nil, []Problem{{Entity: blocks[0].name, NativeID: rec.NativeID, Message: "payload is not valid JSON: " + err.Error()}}
 	}
-	c := &rowCtx{mp: mp, rec: &rec, root: root, probs: &probs, obs: obs, vals: a.vals}
+	c := &rowCtx{mp: mp, rec: &rec, root: root, probs: &probs, obs: obs, vals: a.vals, arrays: &a.values}
 	defer func() { a.vals = c.vals[:cap(c.vals)] }() // before the release above: keeps what grew
 	rows := make([]Row, 0, len(blocks)+4)
 	for _, b := range blocks {
@@ -194,18 +195,17 @@ func (b *block) row(c *rowCtx) (Row, bool) {
 	}
 	t := b.table
 	values := make([]any, len(t.Columns))
-	rv := newRowValues(b)
 	for i := range t.Columns {
 		fi := b.colField[i]
 		v := val{}
 		if fi >= 0 {
 			v = c.vals[fi]
 		}
-		values[i] = goValue(&rv, b.colKinds[i], v)
+		values[i] = goValue(c.arrays, b.colKinds[i], v)
 	}
 	for _, d := range b.defaults {
 		if d.kind == tNativeID {
-			values[d.col] = rv.text(c.rec.NativeID)
+			values[d.col] = c.arrays.text(c.rec.NativeID)
 		} else {
 			values[d.col] = c.mp.sourceKind // boxed once
 		}
@@ -266,7 +266,7 @@ func (b *block) txRow(r Row) txRow {
 }
 
 // goValue gives a value the Go type of its column (see warehouse.Row).
-func goValue(rv *rowValues, k colKind, v val) any {
+func goValue(rv *recordArrays, k colKind, v val) any {
 	switch k {
 	case cTime:
 		if v.k == vTime || v.k == vDate {
@@ -290,7 +290,7 @@ func goValue(rv *rowValues, k colKind, v val) any {
 		return (*float64)(nil)
 	case cList:
 		if v.k == vList && v.l != nil {
-			return v.l
+			return rv.textList(v.l)
 		}
 		return []string{}
 	case cMap:

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unsafe"
 )
 
 // A payload is decoded once per record, and only the parts the mapping reads: a Jira
@@ -167,13 +168,14 @@ type scanner struct {
 // of them for a Jira issue; that was half of the mapper's allocation.
 type decodeArena struct {
 	free, used []map[string]any
-	// texts holds the record's decoded texts, boxed from here (rowValues explains why);
-	// a new array per record, never reused, so a text kept past its record stays intact.
-	texts []string
-	elems []any   // the record's arrays' elements
-	lists [][]any // their headers, boxed from here
-	stack []any   // elements of the arrays being read (reused)
-	sizes [3]int  // how many texts, elements and lists the last record had
+	// values holds the record's decoded texts and its rows' values (box.go); elems and
+	// lists its decoded arrays, likewise.
+	values    recordArrays
+	elems     []any
+	lists     [][]any
+	elemsSize [2]int // what the last record used of elems and lists
+	elemsUsed [2]int
+	stack     []any // elements of the arrays being read (reused)
 	// vals are the field values of the row being computed (rowCtx.vals), reused too: a
 	// Jira issue's work item has some 35 fields of ~100 bytes each.
 	vals []val
@@ -198,9 +200,9 @@ func (a *decodeArena) release() {
 	}
 	a.free = append(a.free, a.used...)
 	a.used = a.used[:0]
-	// the next record's arrays are sized by this one's (records of a stream are alike)
-	a.sizes = [3]int{len(a.texts), len(a.elems), len(a.lists)}
-	a.texts, a.elems, a.lists = nil, nil, nil
+	a.values.reset()
+	a.elemsSize, a.elemsUsed = a.elemsUsed, [2]int{}
+	a.elems, a.lists = nil, nil
 	clear(a.stack) // a payload that failed mid-array leaves elements behind
 	a.stack = a.stack[:0]
 	clear(a.vals) // keep no texts of this record alive
@@ -215,29 +217,19 @@ var emptyList any = []any{}
 func (a *decodeArena) list(base int) any {
 	n := len(a.stack) - base
 	if cap(a.elems)-len(a.elems) < n {
-		a.elems = make([]any, 0, max(a.sizes[1]-len(a.elems), n, 8))
+		a.elems = make([]any, 0, max(a.elemsSize[0]-a.elemsUsed[0], n, 8))
 	}
+	a.elemsUsed[0] += n
 	start := len(a.elems)
 	a.elems = append(a.elems, a.stack[base:]...)
 	clear(a.stack[base:])
 	a.stack = a.stack[:base]
 	if len(a.lists) == cap(a.lists) {
-		a.lists = make([][]any, 0, max(a.sizes[2]-len(a.lists), 4))
+		a.lists = make([][]any, 0, max(a.elemsSize[1]-a.elemsUsed[1], 4))
 	}
+	a.elemsUsed[1]++
 	a.lists = append(a.lists, a.elems[start:start+n:start+n])
-	return boxList(&a.lists[len(a.lists)-1])
-}
-
-// text boxes s into the record's text array.
-func (a *decodeArena) text(s string) any {
-	if s == "" {
-		return s
-	}
-	if len(a.texts) == cap(a.texts) {
-		a.texts = make([]string, 0, max(a.sizes[0]-len(a.texts), 8))
-	}
-	a.texts = append(a.texts, s)
-	return boxText(&a.texts[len(a.texts)-1])
+	return box(anyListType, unsafe.Pointer(&a.lists[len(a.lists)-1]))
 }
 
 const maxDepth = 10000 // as encoding/json
@@ -534,7 +526,7 @@ func (s *scanner) text() (any, error) {
 		return nil, err
 	}
 	if s.arena != nil {
-		return s.arena.text(t), nil
+		return s.arena.values.text(t), nil
 	}
 	return t, nil
 }
