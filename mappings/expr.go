@@ -120,7 +120,7 @@ func (c *compiler) expr(text string, pos Pos, key string, deps *[]string, cond b
 		c.add(pos, key, "a where expression must give true or false, not %s", out)
 		return constSrc{}
 	}
-	var opts []cel.ProgramOption
+	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
 	if mayRunAway(ast.NativeRep().Expr()) {
 		opts = append(opts, cel.CostLimit(exprCostLimit))
 	}
@@ -268,6 +268,8 @@ func (a jsonAdapter) NativeToValue(v any) ref.Val {
 	switch x := v.(type) {
 	case nil:
 		return types.NullValue
+	case string:
+		return types.String(x)
 	case json.Number:
 		f, err := x.Float64()
 		if err != nil {

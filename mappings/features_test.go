@@ -12,7 +12,7 @@ import (
 
 var testEnv = Env{Tenant: "acme", Source: "src", SourceKind: "jira", SourceURL: "https://x.example/"}
 
-func compile(t *testing.T, text string) *Mapper {
+func compile(t testing.TB, text string) *Mapper {
 	t.Helper()
 	m, err := Parse("t.yaml", []byte(text), nil)
 	if err != nil {
