@@ -112,13 +112,13 @@ type block struct {
 	fields   []*cfield // in dependency order
 	colField []int     // per table column: index into fields, -1 if unmapped
 	colKinds []colKind // per table column: its Go type, read once per row
-	attrs                 []int // fields named attributes.<x>
-	attrCol               int   // the attributes column, -1 if the table has none
-	keyCols               []int // table column index of each key field
-	required              []int // non-nullable time columns: a row without them is skipped
-	shared                bool
-	exact                 []string // exact_history: columns whose exact history the connector reads
-	defaults              []engineDefault
+	attrs    []int     // fields named attributes.<x>
+	attrCol  int       // the attributes column, -1 if the table has none
+	keyCols  []int     // table column index of each key field
+	required []int     // non-nullable time columns: a row without them is skipped
+	shared   bool
+	exact    []string // exact_history: columns whose exact history the connector reads
+	defaults []engineDefault
 	// people: where the engine fills canonical_id from the identity aliases (-1: mapped).
 	canon   personCols
 	needsTx bool // reads transitions of the same record
