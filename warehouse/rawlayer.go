@@ -248,9 +248,7 @@ func (w *Warehouse) rawPage(ctx context.Context, q, source, stream string) ([]St
 	}
 	var carry []byte // a row cut by the end of a piece
 	err := s.QueryStream(ctx, q, "RowBinary", func(piece []byte) error {
-		data := make([]byte, len(carry)+len(piece))
-		copy(data, carry)
-		copy(data[len(carry):], piece)
+		data := append(append([]byte(nil), carry...), piece...) // not zeroed first, unlike make
 		carry = parseRaw(data, &recs)
 		return nil
 	})

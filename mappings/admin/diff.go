@@ -224,9 +224,7 @@ func (s *Service) loadCurrent(ctx context.Context, t *warehouse.Table, source st
 		// Rows keep slices of the pieces' copies; a row cut by a piece's end is carried.
 		var carry []byte
 		err := s.wh.QueryPieces(ctx, q, "RowBinary", func(piece []byte) error {
-			data := make([]byte, len(carry)+len(piece))
-			copy(data, carry)
-			copy(data[len(carry):], piece)
+			data := append(append([]byte(nil), carry...), piece...) // not zeroed first, unlike make
 			carry = splitRowBinary(data, t, rb, keyIdx, func(key string, raw []byte) { into[key] = oldRow{raw: raw} })
 			return nil
 		})

@@ -34,20 +34,29 @@ func (s *Service) loadHashes(ctx context.Context, t *warehouse.Table, source str
 			exprs[i] = "mapSort(" + exprs[i] + ")"
 		}
 	}
+	// The key comes joined as mapped rows join theirs (texts joined by NUL), one string
+	// per row: keys are texts in every canonical table.
 	keys := make([]string, len(keyIdx))
-	keyCols := make([]rbCol, len(keyIdx))
 	for i, k := range keyIdx {
-		keys[i], keyCols[i] = "`"+t.Columns[k].Name+"`", rb[k]
+		if rb[k] != (rbCol{Kind: warehouse.RowBinaryString}) {
+			return s.loadCurrent(ctx, t, source, gen, into, true, "")
+		}
+		keys[i] = "`" + t.Columns[k].Name + "`"
 	}
-	q := fmt.Sprintf("SELECT %s, xxHash64(formatRow('RowBinary', %s)) FROM %s FINAL WHERE tenant = %s AND source = %s AND generation = %d AND is_deleted = 0",
-		strings.Join(keys, ", "), strings.Join(exprs, ", "), s.wh.Layout().Q(t.Storage()), warehouse.Lit(s.wh.Tenant()), warehouse.Lit(source), gen)
+	q := fmt.Sprintf("SELECT concat(%s), xxHash64(formatRow('RowBinary', %s)) FROM %s FINAL WHERE tenant = %s AND source = %s AND generation = %d AND is_deleted = 0",
+		strings.Join(keys, ", '\\0', "), strings.Join(exprs, ", "), s.wh.Layout().Q(t.Storage()), warehouse.Lit(s.wh.Tenant()), warehouse.Lit(source), gen)
 	var carry []byte
 	err := s.wh.QueryPieces(ctx, q, "RowBinary", func(piece []byte) error {
 		data := append(carry, piece...)
-		carry = splitKeyHash(data, t, keyIdx, keyCols, func(key string, hash uint64) {
-			into[key] = oldRow{hash: hash, hashed: true}
-		})
-		carry = append([]byte(nil), carry...) // the piece is the engine's memory
+		for len(data) > 0 {
+			key, rest, ok := warehouse.ReadRowBinaryString(data)
+			if !ok || len(rest) < 8 {
+				break
+			}
+			into[key] = oldRow{hash: binary.LittleEndian.Uint64(rest), hashed: true}
+			data = rest[8:]
+		}
+		carry = append([]byte(nil), data...) // the piece is the engine's memory
 		return nil
 	})
 	if err == nil && len(carry) > 0 {
@@ -55,40 +64,6 @@ func (s *Service) loadHashes(ctx context.Context, t *warehouse.Table, source str
 	}
 	if err != nil {
 		return fmt.Errorf("reading current %s of %s: %w", t.Name, source, err)
-	}
-	return nil
-}
-
-// splitKeyHash calls fn with each (key columns…, hash) row's key, joined as mapped rows
-// join theirs, and hash. It returns the start of a row data cuts short.
-func splitKeyHash(data []byte, t *warehouse.Table, keyIdx []int, keyCols []rbCol, fn func(key string, hash uint64)) []byte {
-	parts := make([]string, len(keyCols))
-	for len(data) > 0 {
-		row := data
-		for i, c := range keyCols {
-			val, rest, ok := splitValue(data, c)
-			if !ok {
-				return row
-			}
-			data = rest
-			if c.Nullable {
-				if val[0] == 1 {
-					parts[i] = ""
-					continue
-				}
-				val = val[1:]
-			}
-			v, _, ok := rbValue(val, c.Kind)
-			if !ok {
-				return row
-			}
-			parts[i] = formatValue(t.Columns[keyIdx[i]].Type, v)
-		}
-		if len(data) < 8 {
-			return row
-		}
-		fn(strings.Join(parts, "\x00"), binary.LittleEndian.Uint64(data))
-		data = data[8:]
 	}
 	return nil
 }
