@@ -233,37 +233,11 @@ func (w *Warehouse) RawChunks(ctx context.Context, source, stream string, size i
 // The answer comes piece by piece (QueryStream): one buffer doubled up to a page's size
 // cost a page fault per fresh 4 KiB, some 80,000 for 100,000 Jira issues.
 func (w *Warehouse) rawPage(ctx context.Context, q, source, stream string) ([]StoredRaw, error) {
-	truncated := fmt.Errorf("reading stored records of %s/%s: truncated RowBinary", source, stream)
 	var recs []StoredRaw
-	s, ok := w.b.(streamer)
-	if !ok {
-		data, err := w.b.Query(ctx, q, "RowBinary")
-		if err != nil {
-			return nil, fmt.Errorf("reading stored records of %s/%s: %w", source, stream, err)
-		}
-		if rest := parseRaw(data, &recs); len(rest) > 0 {
-			return nil, truncated
-		}
-		return recs, nil
-	}
-	var carry []byte // a row cut by the end of a piece
-	err := s.QueryStream(ctx, q, "RowBinary", func(piece []byte) error {
-		data := append(append([]byte(nil), carry...), piece...) // not zeroed first, unlike make
-		carry = parseRaw(data, &recs)
-		return nil
-	})
-	if err != nil {
+	if err := w.QueryRows(ctx, q, "RowBinary", func(data []byte) []byte { return parseRaw(data, &recs) }); err != nil {
 		return nil, fmt.Errorf("reading stored records of %s/%s: %w", source, stream, err)
 	}
-	if len(carry) > 0 {
-		return nil, truncated
-	}
 	return recs, nil
-}
-
-// streamer is a backend that hands an answer over in pieces (the embedded engine).
-type streamer interface {
-	QueryStream(ctx context.Context, query, format string, fn func(piece []byte) error) error
 }
 
 // parseRaw appends the complete rows (native_id, version, payload) of data to recs and

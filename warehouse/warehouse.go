@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -56,6 +57,29 @@ func (w *Warehouse) QueryPieces(ctx context.Context, sql, format string, fn func
 		return err
 	}
 	return fn(data)
+}
+
+// streamer is a backend that hands an answer over in pieces (the embedded engine).
+type streamer interface {
+	QueryStream(ctx context.Context, query, format string, fn func(piece []byte) error) error
+}
+
+// ErrTruncated says an answer ended in the middle of a row.
+var ErrTruncated = errors.New("answer ends in the middle of a row")
+
+// QueryRows runs a SELECT and hands its answer to fn in whole rows: fn gets its own copy
+// of the bytes so far (slices of it may be kept) and returns what it could not read, a
+// row the piece cut short, which is carried into the next call.
+func (w *Warehouse) QueryRows(ctx context.Context, sql, format string, fn func(data []byte) (rest []byte)) error {
+	var carry []byte
+	err := w.QueryPieces(ctx, sql, format, func(piece []byte) error {
+		carry = fn(append(append([]byte(nil), carry...), piece...)) // not zeroed first, unlike make
+		return nil
+	})
+	if err == nil && len(carry) > 0 {
+		err = ErrTruncated
+	}
+	return err
 }
 
 // Exec runs a statement.

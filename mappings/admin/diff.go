@@ -221,16 +221,9 @@ func (s *Service) loadCurrent(ctx context.Context, t *warehouse.Table, source st
 	}
 	keyIdx := keyIndexes(t)
 	if rb := rbTables()[t]; rb != nil && rowBinary {
-		// Rows keep slices of the pieces' copies; a row cut by a piece's end is carried.
-		var carry []byte
-		err := s.wh.QueryPieces(ctx, q, "RowBinary", func(piece []byte) error {
-			data := append(append([]byte(nil), carry...), piece...) // not zeroed first, unlike make
-			carry = splitRowBinary(data, t, rb, keyIdx, func(key string, raw []byte) { into[key] = oldRow{raw: raw} })
-			return nil
+		err := s.wh.QueryRows(ctx, q, "RowBinary", func(data []byte) []byte {
+			return splitRowBinary(data, t, rb, keyIdx, func(key string, raw []byte) { into[key] = oldRow{raw: raw} })
 		})
-		if err == nil && len(carry) > 0 {
-			err = errRowBinary
-		}
 		if err != nil {
 			return fmt.Errorf("reading current %s of %s: %w", t.Name, source, err)
 		}

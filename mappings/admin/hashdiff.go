@@ -45,9 +45,7 @@ func (s *Service) loadHashes(ctx context.Context, t *warehouse.Table, source str
 	}
 	q := fmt.Sprintf("SELECT concat(%s), xxHash64(formatRow('RowBinary', %s)) FROM %s FINAL WHERE tenant = %s AND source = %s AND generation = %d AND is_deleted = 0",
 		strings.Join(keys, ", '\\0', "), strings.Join(exprs, ", "), s.wh.Layout().Q(t.Storage()), warehouse.Lit(s.wh.Tenant()), warehouse.Lit(source), gen)
-	var carry []byte
-	err := s.wh.QueryPieces(ctx, q, "RowBinary", func(piece []byte) error {
-		data := append(carry, piece...)
+	err := s.wh.QueryRows(ctx, q, "RowBinary", func(data []byte) []byte {
 		for len(data) > 0 {
 			key, rest, ok := warehouse.ReadRowBinaryString(data)
 			if !ok || len(rest) < 8 {
@@ -56,12 +54,8 @@ func (s *Service) loadHashes(ctx context.Context, t *warehouse.Table, source str
 			into[key] = oldRow{hash: binary.LittleEndian.Uint64(rest), hashed: true}
 			data = rest[8:]
 		}
-		carry = append([]byte(nil), data...) // the piece is the engine's memory
-		return nil
+		return data
 	})
-	if err == nil && len(carry) > 0 {
-		err = errRowBinary
-	}
 	if err != nil {
 		return fmt.Errorf("reading current %s of %s: %w", t.Name, source, err)
 	}
