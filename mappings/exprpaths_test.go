@@ -1,6 +1,7 @@
 package mappings
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -89,6 +90,9 @@ func TestPlainASCIIMatchesByteLoop(t *testing.T) {
 		}
 		if got, want := plainASCII(b), naive(b); got != want {
 			t.Fatalf("plainASCII(%q) = %v, want %v", b, got, want)
+		}
+		if got, want := hasEscapeOrControl(b), bytes.IndexByte(b, '\\') >= 0 || bytes.ContainsFunc(b, func(r rune) bool { return r < 0x20 }); got != want {
+			t.Fatalf("hasEscapeOrControl(%q) = %v, want %v", b, got, want)
 		}
 	}
 }

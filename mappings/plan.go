@@ -270,8 +270,7 @@ func (s *scanner) value(p *plan, depth int) (any, error) {
 		return s.array(p, depth)
 	case c == '"':
 		if p == nil {
-			_, _, err := s.str()
-			return nil, err
+			return nil, s.skipStr()
 		}
 		return s.text()
 	case c == '-' || (c >= '0' && c <= '9'):
@@ -351,7 +350,7 @@ func (s *scanner) object(p *plan, depth int) (any, error) {
 					child = p.keys[key]
 				}
 			}
-		} else if _, _, err := s.str(); err != nil {
+		} else if err := s.skipStr(); err != nil {
 			return nil, err
 		}
 		s.ws()
@@ -584,6 +583,37 @@ func (s *scanner) number() error {
 		}
 	}
 	return nil
+}
+
+// skipStr passes over a text the plan does not keep: only where it ends and that it is
+// valid JSON matter, so non-ASCII bytes (a description in any language) need no care.
+func (s *scanner) skipStr() error {
+	start := s.i + 1
+	if q := bytes.IndexByte(s.data[start:], '"'); q >= 0 && !hasEscapeOrControl(s.data[start:start+q]) {
+		s.i = start + q + 1
+		return nil
+	}
+	_, _, err := s.str()
+	return err
+}
+
+// hasEscapeOrControl reports whether b has a backslash or a byte under 0x20.
+func hasEscapeOrControl(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		w := binary.LittleEndian.Uint64(b)
+		bs := w ^ (ones * '\\')
+		if (w-ones*0x20)&^w&highs != 0 || (bs-ones)&^bs&highs != 0 {
+			return true
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c < 0x20 || c == '\\' {
+			return true
+		}
+	}
+	return false
 }
 
 // plainASCII reports whether b has no backslash, control byte or byte over 0x7f.
