@@ -412,18 +412,7 @@ func (c *compiler) block(name string, e *Entity) *block {
 // field these read. The others (often expressions and templates) need not be computed.
 func (b *block) markChecked(idx map[string]int) {
 	b.check = make([]bool, len(b.fields))
-	var mark func(i int)
-	mark = func(i int) {
-		if i < 0 || b.check[i] {
-			return
-		}
-		b.check[i] = true
-		for _, d := range b.fields[i].deps {
-			if j, ok := idx[d]; ok {
-				mark(j)
-			}
-		}
-	}
+	mark := b.marker(b.check, idx, nil)
 	for i, f := range b.fields {
 		need := f.hasMap()
 		for _, s := range f.sources() {
@@ -438,25 +427,15 @@ func (b *block) markChecked(idx map[string]int) {
 		}
 	}
 	b.errCheck = make([]bool, len(b.fields))
-	var markErr func(i int)
-	markErr = func(i int) {
-		if i < 0 || b.errCheck[i] {
-			return
-		}
-		b.errCheck[i] = true
-		for _, s := range b.fields[i].sources() {
+	markErr := b.marker(b.errCheck, idx, func(f *cfield) {
+		for _, s := range f.sources() {
 			walkSrc(s, func(x source) {
 				if _, ok := x.(*txSrc); ok {
 					b.errTx = true
 				}
 			})
 		}
-		for _, d := range b.fields[i].deps {
-			if j, ok := idx[d]; ok {
-				markErr(j)
-			}
-		}
-	}
+	})
 	for i, f := range b.fields {
 		if f.hasMap() && f.def == nil {
 			markErr(i)
@@ -473,6 +452,27 @@ func (b *block) markChecked(idx map[string]int) {
 			mark(b.colField[col])
 		}
 	}
+}
+
+// marker gives a func that marks field i in set, and every field it reads (its deps);
+// visit, if not nil, sees each field as it is marked.
+func (b *block) marker(set []bool, idx map[string]int, visit func(*cfield)) func(int) {
+	var mark func(i int)
+	mark = func(i int) {
+		if i < 0 || set[i] {
+			return
+		}
+		set[i] = true
+		if visit != nil {
+			visit(b.fields[i])
+		}
+		for _, d := range b.fields[i].deps {
+			if j, ok := idx[d]; ok {
+				mark(j)
+			}
+		}
+	}
+	return mark
 }
 
 // splitAll splits segments at [*]: a[*].b[*].c gives [a] [b] [c].

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"unsafe"
 )
 
 // A payload is decoded once per record, and only the parts the mapping reads: a Jira
@@ -168,14 +167,9 @@ type scanner struct {
 // of them for a Jira issue; that was half of the mapper's allocation.
 type decodeArena struct {
 	free, used []map[string]any
-	// values holds the record's decoded texts and its rows' values (box.go); elems and
-	// lists its decoded arrays, likewise.
-	values    recordArrays
-	elems     []any
-	lists     [][]any
-	elemsSize [2]int // what the last record used of elems and lists
-	elemsUsed [2]int
-	stack     []any // elements of the arrays being read (reused)
+	// values holds the record's decoded texts and arrays and its rows' values (box.go).
+	values recordArrays
+	stack  []any // elements of the arrays being read (reused)
 	// vals are the field values of the row being computed (rowCtx.vals), reused too: a
 	// Jira issue's work item has some 35 fields of ~100 bytes each.
 	vals []val
@@ -201,8 +195,6 @@ func (a *decodeArena) release() {
 	a.free = append(a.free, a.used...)
 	a.used = a.used[:0]
 	a.values.reset()
-	a.elemsSize, a.elemsUsed = a.elemsUsed, [2]int{}
-	a.elems, a.lists = nil, nil
 	clear(a.stack) // a payload that failed mid-array leaves elements behind
 	a.stack = a.stack[:0]
 	clear(a.vals) // keep no texts of this record alive
@@ -211,25 +203,13 @@ func (a *decodeArena) release() {
 // emptyList is every decoded empty array (nothing appends to a decoded list).
 var emptyList any = []any{}
 
-// list moves the stack's elements from base into the record's element array and boxes
-// them as a []any from its list array: two allocations per record for its arrays instead
-// of a few per array. Like texts, the arrays are new per record and never reused.
+// list moves the stack's elements from base into the record's arrays (recordArrays.list)
+// and gives them as a []any.
 func (a *decodeArena) list(base int) any {
-	n := len(a.stack) - base
-	if cap(a.elems)-len(a.elems) < n {
-		a.elems = make([]any, 0, max(a.elemsSize[0]-a.elemsUsed[0], n, 8))
-	}
-	a.elemsUsed[0] += n
-	start := len(a.elems)
-	a.elems = append(a.elems, a.stack[base:]...)
+	v := a.values.list(a.stack[base:])
 	clear(a.stack[base:])
 	a.stack = a.stack[:base]
-	if len(a.lists) == cap(a.lists) {
-		a.lists = make([][]any, 0, max(a.elemsSize[1]-a.elemsUsed[1], 4))
-	}
-	a.elemsUsed[1]++
-	a.lists = append(a.lists, a.elems[start:start+n:start+n])
-	return box(anyListType, unsafe.Pointer(&a.lists[len(a.lists)-1]))
+	return v
 }
 
 const maxDepth = 10000 // as encoding/json
@@ -454,7 +434,7 @@ func (s *scanner) str() (raw []byte, plain bool, err error) {
 	// Most texts are plain ASCII: find the closing quote with IndexByte and check the span
 	// eight bytes at a time; a text with an escape, a control or a non-ASCII byte (or a
 	// quote escaped before the one found) takes the loop below.
-	if q := bytes.IndexByte(s.data[start:], '"'); q >= 0 && plainASCII(s.data[start:start+q]) {
+	if q := bytes.IndexByte(s.data[start:], '"'); q >= 0 && !hasSpecial(s.data[start:start+q], true) {
 		s.i = start + q + 1
 		return s.data[start : start+q], true, nil
 	}
@@ -589,7 +569,7 @@ func (s *scanner) number() error {
 // valid JSON matter, so non-ASCII bytes (a description in any language) need no care.
 func (s *scanner) skipStr() error {
 	start := s.i + 1
-	if q := bytes.IndexByte(s.data[start:], '"'); q >= 0 && !hasEscapeOrControl(s.data[start:start+q]) {
+	if q := bytes.IndexByte(s.data[start:], '"'); q >= 0 && !hasSpecial(s.data[start:start+q], false) {
 		s.i = start + q + 1
 		return nil
 	}
@@ -597,41 +577,27 @@ func (s *scanner) skipStr() error {
 	return err
 }
 
-// hasEscapeOrControl reports whether b has a backslash or a byte under 0x20.
-func hasEscapeOrControl(b []byte) bool {
+// hasSpecial reports whether b has a backslash, a control byte or, with nonASCII, a byte
+// over 0x7f, eight bytes at a time.
+func hasSpecial(b []byte, nonASCII bool) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	var high uint64
+	if nonASCII {
+		high = highs
+	}
 	for len(b) >= 8 {
 		w := binary.LittleEndian.Uint64(b)
 		bs := w ^ (ones * '\\')
-		if (w-ones*0x20)&^w&highs != 0 || (bs-ones)&^bs&highs != 0 {
+		// a high bit asked for, a byte under 0x20, or a zero byte where a backslash was
+		if w&high != 0 || (w-ones*0x20)&^w&highs != 0 || (bs-ones)&^bs&highs != 0 {
 			return true
 		}
 		b = b[8:]
 	}
 	for _, c := range b {
-		if c < 0x20 || c == '\\' {
+		if c < 0x20 || c == '\\' || nonASCII && c >= 0x80 {
 			return true
 		}
 	}
 	return false
-}
-
-// plainASCII reports whether b has no backslash, control byte or byte over 0x7f.
-func plainASCII(b []byte) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for len(b) >= 8 {
-		w := binary.LittleEndian.Uint64(b)
-		bs := w ^ (ones * '\\')
-		// a high bit set, a byte under 0x20, or a zero byte where a backslash was
-		if w&highs != 0 || (w-ones*0x20)&^w&highs != 0 || (bs-ones)&^bs&highs != 0 {
-			return false
-		}
-		b = b[8:]
-	}
-	for _, c := range b {
-		if c < 0x20 || c >= 0x80 || c == '\\' {
-			return false
-		}
-	}
-	return true
 }

@@ -45,20 +45,6 @@ func (w *Warehouse) Query(ctx context.Context, sql, format string) ([]byte, erro
 	return w.b.Query(ctx, sql, format)
 }
 
-// QueryPieces runs a SELECT and hands its answer to fn in pieces (the embedded engine's
-// blocks; the whole answer at once on a server). A piece is valid only during fn, and may
-// end in the middle of a row: carry the rest over to the next one.
-func (w *Warehouse) QueryPieces(ctx context.Context, sql, format string, fn func(piece []byte) error) error {
-	if s, ok := w.b.(streamer); ok {
-		return s.QueryStream(ctx, sql, format, fn)
-	}
-	data, err := w.b.Query(ctx, sql, format)
-	if err != nil || len(data) == 0 {
-		return err
-	}
-	return fn(data)
-}
-
 // streamer is a backend that hands an answer over in pieces (the embedded engine).
 type streamer interface {
 	QueryStream(ctx context.Context, query, format string, fn func(piece []byte) error) error
@@ -67,19 +53,35 @@ type streamer interface {
 // ErrTruncated says an answer ended in the middle of a row.
 var ErrTruncated = errors.New("answer ends in the middle of a row")
 
-// QueryRows runs a SELECT and hands its answer to fn in whole rows: fn gets its own copy
-// of the bytes so far (slices of it may be kept) and returns what it could not read, a
-// row the piece cut short, which is carried into the next call.
+// QueryRows runs a SELECT and hands its answer to fn in whole rows: fn gets bytes of its
+// own (slices of them may be kept) and returns what it could not read, a row cut short.
+// The embedded engine's answer comes in its blocks (chdb.Engine.QueryStream), so neither
+// side grows one buffer to the whole answer; the rest of a cut row is carried into the
+// next call. A server's answer comes whole.
 func (w *Warehouse) QueryRows(ctx context.Context, sql, format string, fn func(data []byte) (rest []byte)) error {
 	var carry []byte
-	err := w.QueryPieces(ctx, sql, format, func(piece []byte) error {
-		carry = fn(append(append([]byte(nil), carry...), piece...)) // not zeroed first, unlike make
-		return nil
-	})
-	if err == nil && len(carry) > 0 {
-		err = ErrTruncated
+	if s, ok := w.b.(streamer); ok {
+		err := s.QueryStream(ctx, sql, format, func(piece []byte) error {
+			// the piece is the engine's memory; append, unlike make, does not zero first
+			carry = fn(append(append([]byte(nil), carry...), piece...))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	} else {
+		data, err := w.b.Query(ctx, sql, format)
+		if err != nil {
+			return err
+		}
+		if len(data) > 0 {
+			carry = fn(data)
+		}
 	}
-	return err
+	if len(carry) > 0 {
+		return ErrTruncated
+	}
+	return nil
 }
 
 // Exec runs a statement.

@@ -20,8 +20,7 @@ func TestEngineDerivedStates(t *testing.T) {
 	}
 	w := whtest.New(t, "default")
 	eng := &pmosync.Engine{WH: w}
-	gf := githubfake.New(token).Start()
-	t.Cleanup(gf.Close)
+	gf := startFake(t)
 	gf.AddRepo("acme/web", false)
 	issue := gf.AddIssue("acme/web", githubfake.IssueSpec{Title: "Checkout breaks"})
 	planned := gf.AddIssue("acme/web", githubfake.IssueSpec{Title: "Planned on the board"})

@@ -58,8 +58,7 @@ func TestSyncWithJiraFindsLinks(t *testing.T) {
 	jf.AddProject("ALPHA", "Alpha")
 	target := jf.CreateIssue("ALPHA", jirafake.Issue{Summary: "Login form"})
 
-	gf := githubfake.New(token).Start()
-	t.Cleanup(gf.Close)
+	gf := startFake(t)
 	gf.AddRepo("acme/web", false)
 	pr := gf.AddIssue("acme/web", githubfake.IssueSpec{Title: "Login form", Pull: true,
 		Head: "feature/" + target.Key, Body: "Closes " + target.Key + " and NOPE-1"})
@@ -94,6 +93,13 @@ func TestSyncWithJiraFindsLinks(t *testing.T) {
 	}
 }
 
+// startFake starts a fake GitHub that accepts token, stopped with the test.
+func startFake(tb testing.TB) *githubfake.Server {
+	gf := githubfake.New(token).Start()
+	tb.Cleanup(gf.Close)
+	return gf
+}
+
 // Full, incremental and unchanged runs through the engine, with throttling counted.
 func TestEngineSyncRuns(t *testing.T) {
 	if testing.Short() {
@@ -101,8 +107,7 @@ func TestEngineSyncRuns(t *testing.T) {
 	}
 	w := whtest.New(t, "default")
 	eng := &pmosync.Engine{WH: w}
-	gf := githubfake.New(token).Start()
-	t.Cleanup(gf.Close)
+	gf := startFake(t)
 	gf.RetryAfter = 0
 	gf.AddRepo("acme/web", false)
 	var issues []*githubfake.Issue
@@ -154,8 +159,7 @@ func BenchmarkEngineFullSync(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("BENCH_ITEMS")); err == nil && v > 0 {
 		n = v
 	}
-	gf := githubfake.New(token).Start()
-	b.Cleanup(gf.Close)
+	gf := startFake(b)
 	gf.SetRateLimit(1 << 30)
 	var repos []string
 	for r := range 5 {
