@@ -50,6 +50,7 @@ type exprSrc struct {
 	now          time.Time
 	env          Env
 	isCond       bool
+	memo         bool // its result depends on its payload paths alone (exprmemo.go)
 }
 
 var (
@@ -141,22 +142,34 @@ func (c *compiler) expr(text string, pos Pos, key string, deps *[]string, cond b
 		}
 	}
 	*deps = append(*deps, s.deps...)
+	s.memo = s.memoizable()
 	s.depIdx = make([]int, len(s.deps))
 	return s
 }
 
 func (s *exprSrc) eval(c *rowCtx) val {
-	res, _, err := s.prg.Eval(&exprAct{c: c, s: s})
-	if err != nil {
-		if !s.isCond { // a condition that fails is false; it is not a field's problem
-			c.problem(c.field, "expression failed: "+clip(err.Error()))
-		}
-		return val{}
+	var v val
+	var msg string
+	if s.memo && c.memos != nil {
+		v, msg = c.memos.eval(s, c)
+	} else {
+		v, msg = s.run(c)
 	}
-	return celToVal(res)
+	if msg != "" && !s.isCond { // a condition that fails is false; it is not a field's problem
+		c.problem(c.field, msg)
+	}
+	return v
 }
 
-// exprAct resolves the expression's variables lazily: most expressions read one or two.
+// run evaluates the expression; msg says why it failed.
+func (s *exprSrc) run(c *rowCtx) (val, string) {
+	res, _, err := s.prg.Eval(&exprAct{c: c, s: s})
+	if err != nil {
+		return val{}, "expression failed: " + clip(err.Error())
+	}
+	return celToVal(res), ""
+}
+
 type exprAct struct {
 	c *rowCtx
 	s *exprSrc

@@ -52,7 +52,8 @@ type rowCtx struct {
 	arrays *recordArrays // the record's values (box.go)
 	// text holds the record's rendered templates: one array for many texts, each a view
 	// of its part; a full array is left to its texts and a new one started, never reused.
-	text []byte
+	text  []byte
+	memos *exprMemos // the worker's expression results (exprmemo.go); nil: none
 }
 
 // join renders texts (n bytes in all) into the record's text array.
@@ -101,7 +102,7 @@ func (mp *Mapper) mapRecord(rec Record, obs *Sample) ([]Row, []Problem) {
 	if err != nil {
 		return nil, []Problem{{Entity: blocks[0].name, NativeID: rec.NativeID, Message: "payload is not valid JSON: " + err.Error()}}
 	}
-	c := &rowCtx{mp: mp, rec: &rec, root: root, probs: &probs, obs: obs, vals: a.vals, arrays: &a.values}
+	c := &rowCtx{mp: mp, rec: &rec, root: root, probs: &probs, obs: obs, vals: a.vals, arrays: &a.values, memos: &a.memos}
 	defer func() { a.vals = c.vals[:cap(c.vals)] }() // before the release above: keeps what grew
 	rows := make([]Row, 0, len(blocks)+4)
 	for _, b := range blocks {

@@ -173,6 +173,8 @@ type decodeArena struct {
 	// vals are the field values of the row being computed (rowCtx.vals), reused too: a
 	// Jira issue's work item has some 35 fields of ~100 bytes each.
 	vals []val
+	// memos outlive records: results of expressions by their inputs (exprmemo.go).
+	memos exprMemos
 }
 
 func (a *decodeArena) newMap(hint int) map[string]any {
