@@ -167,17 +167,21 @@ func memoValue(v val) (val, bool) {
 	case vString:
 		v.s = strings.Clone(v.s)
 	case vList:
-		l := make([]string, len(v.l))
-		for i, s := range v.l {
-			l[i] = strings.Clone(s)
+		if v.l != nil {
+			l := make([]string, len(v.l))
+			for i, s := range v.l {
+				l[i] = strings.Clone(s)
+			}
+			v.l = l
 		}
-		v.l = l
 	case vMap:
-		m := make(map[string]string, len(v.m))
-		for k, s := range v.m {
-			m[strings.Clone(k)] = strings.Clone(s)
+		if v.m != nil {
+			m := make(map[string]string, len(v.m))
+			for k, s := range v.m {
+				m[strings.Clone(k)] = strings.Clone(s)
+			}
+			v.m = m
 		}
-		v.m = m
 	}
 	return v, true
 }

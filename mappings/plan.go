@@ -18,6 +18,14 @@ type plan struct {
 	all   bool             // keep this whole value
 	keys  map[string]*plan // object keys to keep
 	elems *plan            // what to keep of every list element
+	// byLen holds keys by their length: most keys of a payload are not kept, and a length
+	// with no key, or a compare or two, settles them without hashing the key.
+	byLen [][]planKey
+}
+
+type planKey struct {
+	key string
+	p   *plan
 }
 
 var keepAll = &plan{all: true}
@@ -73,7 +81,40 @@ func planFor(blocks []*block, errOnly bool) *plan {
 			})
 		}
 	}
+	root.index()
 	return root
+}
+
+// index fills byLen in the whole tree.
+func (p *plan) index() {
+	if p == nil || p.all {
+		return
+	}
+	p.byLen = nil
+	for k, c := range p.keys {
+		for len(p.byLen) <= len(k) {
+			p.byLen = append(p.byLen, nil)
+		}
+		p.byLen[len(k)] = append(p.byLen[len(k)], planKey{k, c})
+		c.index()
+	}
+	p.elems.index()
+}
+
+// find is the plan of an object key (its plain bytes), nil when it is not kept.
+func (p *plan) find(key []byte) *plan {
+	if len(key) >= len(p.byLen) {
+		if p.byLen == nil && p.keys != nil {
+			return p.keys[string(key)] // a plan not indexed
+		}
+		return nil
+	}
+	for _, k := range p.byLen[len(key)] {
+		if string(key) == k.key {
+			return k.p
+		}
+	}
+	return nil
 }
 
 // eachPrefix is the path from the root to an element of each level (0-based) < n.
@@ -317,7 +358,7 @@ func (s *scanner) object(p *plan, depth int) (any, error) {
 			if plain {
 				if p.all {
 					key, child = s.sub(raw), keepAll
-				} else if c, ok := p.keys[string(raw)]; ok {
+				} else if c := p.find(raw); c != nil {
 					key, child = s.sub(raw), c
 				}
 			} else {

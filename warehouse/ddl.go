@@ -38,6 +38,9 @@ func (l Layout) createStorage(t *Table) []string {
 	for _, c := range cols {
 		defs = append(defs, "    "+c.Name+" "+c.Type)
 	}
+	if t.Canonical {
+		defs = append(defs, "    "+rowHashColumn(t))
+	}
 	body := "(\n" + strings.Join(defs, ",\n") + "\n)"
 	key := strings.Join(sortKey(t), ", ")
 	if l.Cluster == "" {

@@ -14,7 +14,9 @@ type Migration struct {
 	Statements  func(l Layout) []string
 }
 
-// Migrations is the schema's history. Never edit a released migration: add one.
+// Migrations is the schema's history. Never edit a released migration: add one. One that
+// changes a canonical table's columns must also redefine its row_hash (rowhash.go) and
+// MATERIALIZE it, or previews fall back to hashing at read time.
 var Migrations = []Migration{
 	{1, "portfolio model, raw layer, sync bookkeeping", func(l Layout) []string {
 		var out []string
@@ -40,6 +42,14 @@ var Migrations = []Migration{
 	}},
 	{5, "sync_runs.source_problems: source data kept but reported", func(l Layout) []string {
 		return l.addColumn(SyncRuns, "source_problems UInt64 AFTER mapping_problems")
+	}},
+	// Parts written before this are hashed when read, and stored when merged.
+	{6, "row_hash on canonical tables, for mapping previews", func(l Layout) []string {
+		var out []string
+		for _, t := range Canonical {
+			out = append(out, l.addColumn(t, rowHashColumn(t))...)
+		}
+		return out
 	}},
 }
 

@@ -173,41 +173,70 @@ func (w *Warehouse) RawRecords(ctx context.Context, source, stream string, ids [
 // about five full reads). Instead the page bounds come first, from the ids alone; each
 // page reads only its key range, which the primary key (…, stream, native_id) prunes, and
 // is sorted here without moving payloads: about one full read in all.
+//
+// The next page is read while fn takes this one, and the first page is a quarter of the
+// others: whoever maps the records (on every core) waits for the engine only at the start,
+// and not for long. A 100,000-issue preview had its cores idle for a fifth of its time.
 func (w *Warehouse) rawRecordsByRange(ctx context.Context, base, source, stream string, page int, fn func(StoredRaw) error) error {
 	from := strings.TrimPrefix(base, "SELECT native_id, version, payload ")
-	data, err := w.b.Query(ctx, fmt.Sprintf("SELECT native_id FROM (SELECT native_id, row_number() OVER (ORDER BY native_id) AS n %s) WHERE n %% %d = 0 ORDER BY native_id", from, page), "RowBinary")
+	step := max(page/4, 1)
+	data, err := w.b.Query(ctx, fmt.Sprintf("SELECT native_id FROM (SELECT native_id, row_number() OVER (ORDER BY native_id) AS n %s) WHERE n %% %d = 0 ORDER BY native_id", from, step), "RowBinary")
 	if err != nil {
 		return fmt.Errorf("paging stored records of %s/%s: %w", source, stream, err)
 	}
 	var bounds []string
-	for len(data) > 0 {
+	for i := 0; len(data) > 0; i++ {
 		var id string
 		var ok bool
 		if id, data, ok = ReadRowBinaryString(data); !ok {
 			return fmt.Errorf("paging stored records of %s/%s: truncated RowBinary", source, stream)
 		}
-		bounds = append(bounds, id)
+		if i == 0 || i%4 == 0 { // a short first page, then whole ones
+			bounds = append(bounds, id)
+		}
 	}
-	for i := 0; i <= len(bounds); i++ {
-		q := base
-		if i > 0 {
-			q += " AND native_id > " + quoteSQL(bounds[i-1])
+	type read struct {
+		recs []StoredRaw
+		err  error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan read) // one page read ahead, while fn takes the last
+	go func() {
+		defer close(pages)
+		for i := 0; i <= len(bounds); i++ {
+			q := base
+			if i > 0 {
+				q += " AND native_id > " + quoteSQL(bounds[i-1])
+			}
+			if i < len(bounds) {
+				q += " AND native_id <= " + quoteSQL(bounds[i])
+			}
+			recs, err := w.rawPage(ctx, q, source, stream)
+			if err == nil {
+				slices.SortFunc(recs, func(a, b StoredRaw) int { return strings.Compare(a.NativeID, b.NativeID) })
+			}
+			select {
+			case pages <- read{recs, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
 		}
-		if i < len(bounds) {
-			q += " AND native_id <= " + quoteSQL(bounds[i])
+	}()
+	for p := range pages {
+		if p.err != nil {
+			return p.err
 		}
-		recs, err := w.rawPage(ctx, q, source, stream)
-		if err != nil {
-			return err
-		}
-		slices.SortFunc(recs, func(a, b StoredRaw) int { return strings.Compare(a.NativeID, b.NativeID) })
-		for _, r := range recs {
+		for _, r := range p.recs {
 			if err := fn(r); err != nil {
 				return err
 			}
 		}
 	}
-	return nil
+	return ctx.Err()
 }
 
 // RawChunks reads the live records of a stream as RawRecords does and hands them to send

@@ -194,7 +194,9 @@ func (s *Service) newDiffer(ctx context.Context, source string, limit int) (*dif
 			continue
 		}
 		if embedded && rbTables()[t] != nil {
-			err = s.loadHashes(ctx, t, source, g.Generation, d.have[t])
+			m := d.have[t]
+			err = s.loadHashes(ctx, t, source, g.Generation, &m)
+			d.have[t] = m
 		} else {
 			err = s.loadCurrent(ctx, t, source, g.Generation, d.have[t], embedded, "")
 		}

@@ -26,9 +26,11 @@ func TestUnchangedRowsCompareAsBytes(t *testing.T) {
 		if err := svc.loadCurrent(ctx, tb, "jira", g.Generation, have[tb], true, ""); err != nil {
 			t.Fatal(err)
 		}
-		if err := svc.loadHashes(ctx, tb, "jira", g.Generation, hashes[tb]); err != nil {
+		m := hashes[tb]
+		if err := svc.loadHashes(ctx, tb, "jira", g.Generation, &m); err != nil {
 			t.Fatal(err)
 		}
+		hashes[tb] = m
 		if len(hashes[tb]) != len(have[tb]) {
 			t.Fatalf("%s: %d hashes, %d rows", tb.Name, len(hashes[tb]), len(have[tb]))
 		}

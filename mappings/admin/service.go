@@ -44,6 +44,9 @@ type Service struct {
 	sources map[string]*Source
 	names   []string
 	applyMu stdsync.Mutex // one apply at a time: versions are numbered max+1
+
+	hashMu     stdsync.Mutex
+	hashStored map[*warehouse.Table]bool // whether a table's row_hash can be read (hashdiff.go)
 }
 
 // New returns a service over the given sources. engine re-maps on apply.
