@@ -294,6 +294,16 @@ func TestRawRecordsPagesInOrder(t *testing.T) {
 	if err := w.WriteRaw(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
+	// tombstones: newest (the record is gone), older than a live version (it is back)
+	recs = recs[:0]
+	for i := 3; i < n; i += 1000 {
+		recs = append(recs, warehouse.RawRecord{Source: "s", Stream: "rows", NativeID: fmt.Sprintf("r%d", i), Version: 3, Deleted: true, FetchedAt: time.Now()})
+	}
+	recs = append(recs, warehouse.RawRecord{Source: "s", Stream: "rows", NativeID: "r5", Version: 0, Deleted: true, FetchedAt: time.Now()})
+	if err := w.WriteRaw(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	gone := len(recs) - 1
 	prev, got, newer := "", 0, 0
 	err := w.RawRecords(ctx, "s", "rows", nil, func(r warehouse.StoredRaw) error {
 		if r.NativeID <= prev {
@@ -306,8 +316,33 @@ func TestRawRecordsPagesInOrder(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil || got != n || newer != (n+6)/7 {
-		t.Fatalf("read %d records (%d newer), want %d (%d); err %v", got, newer, n, (n+6)/7, err)
+	// gone: r3, r1003, …; of those, r7003 and others divisible by 7 had version 2
+	wantNewer := 0
+	for i := 0; i < n; i += 7 {
+		if i%1000 != 3 {
+			wantNewer++
+		}
+	}
+	if err != nil || got != n-gone || newer != wantNewer {
+		t.Fatalf("read %d records (%d newer), want %d (%d); err %v", got, newer, n-gone, wantNewer, err)
+	}
+	if got := rawFinal(t, w); got != n-gone {
+		t.Fatalf("FINAL reads %d records, pages %d", got, n-gone)
+	}
+	// two rows of one record with one version: the page is read with FINAL, which keeps one
+	if err := w.WriteRaw(ctx, []warehouse.RawRecord{{Source: "s", Stream: "rows", NativeID: "r10", Version: 1, Payload: []byte(`{"v":"tie"}`), FetchedAt: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	got, ties := 0, 0
+	err = w.RawRecords(ctx, "s", "rows", nil, func(r warehouse.StoredRaw) error {
+		got++
+		if r.NativeID == "r10" && string(r.Payload) == `{"v":"tie"}` { // the last inserted, as FINAL keeps
+			ties++
+		}
+		return nil
+	})
+	if err != nil || got != n-gone || ties != 1 {
+		t.Fatalf("with a tie: %d records, r10 %d times; err %v", got, ties, err)
 	}
 	stop := errors.New("enough")
 	got = 0
@@ -323,4 +358,15 @@ func TestRawRecordsPagesInOrder(t *testing.T) {
 	if _, err := w.Query(ctx, "SELECT 1", "TSV"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func rawFinal(t *testing.T, w *warehouse.Warehouse) int {
+	var r []struct {
+		N int `json:"n"`
+	}
+	q := "SELECT count() AS n FROM " + w.Layout().Q(warehouse.RawRecords.Storage()) + " FINAL WHERE source = 's' AND stream = 'rows' AND is_deleted = 0"
+	if err := w.QueryInto(ctx, q, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r[0].N
 }
