@@ -170,6 +170,7 @@ func (s *exprSrc) run(c *rowCtx) (val, string) {
 	return celToVal(res), ""
 }
 
+// exprAct resolves the expression's variables lazily: most expressions read one or two.
 type exprAct struct {
 	c *rowCtx
 	s *exprSrc

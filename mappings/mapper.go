@@ -330,16 +330,9 @@ func (f *cfield) compute(c *rowCtx) val {
 		}
 		v = strVal(to)
 	}
-	if s, ok := v.plainText(f); ok { // most fields: a text as it is, as convert gives it
-		v = val{}
-		if s != "" {
-			v = strVal(s)
-		}
-	} else {
-		var msg string
-		if v, msg = convert(v, f.typ, f.elem, f.trim); msg != "" {
-			c.problem(f.problem, msg)
-		}
+	v, msg := convert(v, f.typ, f.elem, f.trim)
+	if msg != "" {
+		c.problem(f.problem, msg)
 	}
 	if f.hasMap() && f.typ == typeList && !v.empty() {
 		v = f.mapList(sc, v)
@@ -348,21 +341,6 @@ func (f *cfield) compute(c *rowCtx) val {
 		return *f.def
 	}
 	return v
-}
-
-// plainText is v's text when f keeps it as it is: a text field, untrimmed.
-func (v *val) plainText(f *cfield) (string, bool) {
-	if f.typ != typeString || f.trim {
-		return "", false
-	}
-	switch v.k {
-	case vString:
-		return v.s, true
-	case vRaw:
-		s, ok := v.raw.(string)
-		return s, ok
-	}
-	return "", false
 }
 
 // lookupValue maps s with the scope's map (if any), then the field's own.
