@@ -88,30 +88,27 @@ func memoKey(key []byte, paths [][]seg, root any) ([]byte, bool) {
 		if len(p) > 255 {
 			return key, false // depths are kept in a byte
 		}
-		v := root
-		tag := byte('v') // the value at the path
-		for depth, sg := range p {
-			if sg.kind != segKey {
+		v, depth, found := root, 0, true
+		for ; depth < len(p); depth++ {
+			m, isMap := v.(map[string]any)
+			if p[depth].kind != segKey {
 				return key, false
 			}
-			m, isMap := v.(map[string]any)
 			if !isMap {
-				tag = 'x' // a value where an object was read
-				key = append(key, tag, byte(depth))
 				break
 			}
-			var present bool
-			if v, present = m[sg.key]; !present {
-				tag = 'm' // absent
-				key = append(key, tag, byte(depth))
+			if v, found = m[p[depth].key]; !found {
 				break
 			}
 		}
-		switch tag {
-		case 'm':
+		switch {
+		case depth == len(p):
+			key = append(key, 'v') // the value at the path
+		case !found:
+			key = append(key, 'm', byte(depth)) // absent
 			continue
-		case 'v':
-			key = append(key, tag)
+		default:
+			key = append(key, 'x', byte(depth)) // a value where an object was read
 		}
 		var ok bool
 		if key, ok = appendScalar(key, v, true); !ok {
